@@ -1,0 +1,1 @@
+"""Test infrastructure that ships with the plugin: stub host, EWS emulator, fixtures."""
