@@ -74,9 +74,7 @@ class RecordStore(Protocol):
         """Return the record, or ``None`` when it does not exist."""
         ...
 
-    def put(
-        self, record_id: str | None, fields: Mapping[str, Any], expected_version: str | None
-    ) -> Record:
+    def put(self, record_id: str | None, fields: Mapping[str, Any], expected_version: str | None) -> Record:
         """Create (``record_id`` is ``None``) or replace a record and return it with its new version.
 
         :param record_id: The record to replace, or ``None`` to create one.

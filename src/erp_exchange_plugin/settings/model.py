@@ -1,0 +1,39 @@
+"""The effective settings of one user: what auth, ews and sync code read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from erp_exchange_plugin.secret import Secret
+from erp_exchange_plugin.settings.catalogue import AuthMode
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSettings:
+    """A user's resolved, valid Exchange settings (secrets stay :class:`Secret`)."""
+
+    user_id: str
+    enabled: bool
+    auth_mode: AuthMode
+    mailbox: str
+    ews_url: str
+    authority_host: str
+    tenant_id: str | None
+    client_id: str | None
+    client_secret: Secret | None
+    username: str | None
+    password: Secret | None
+    server_version: str | None
+    ca_file: Path | None
+    sync_interval: timedelta
+    mail_interval: timedelta
+    allow_http_loopback: bool
+
+    @property
+    def authority(self) -> str | None:
+        """The msal authority URL (authority host + tenant), for ``oauth_app``."""
+        if self.tenant_id is None:
+            return None
+        return f"{self.authority_host.rstrip('/')}/{self.tenant_id}"
