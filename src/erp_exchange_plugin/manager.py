@@ -158,7 +158,7 @@ class ExtensionManager:
                 items = list(impl.function())
                 bad = [x for x in items if not isinstance(x, kind)]
                 if bad:
-                    raise PluginError(f"{hook_name} yielded {bad[0]!r}, not a {kind.__name__}")
+                    raise PluginError(f"{hook_name} yielded {bad[0]!r}, which is not of type {kind.__name__}")
             except Exception as exc:
                 if self._status[name].builtin:
                     raise

@@ -21,7 +21,7 @@ def manager(fake_dists: Path) -> ExtensionManager:
     return ExtensionManager()
 
 
-def test_good_extension_is_loaded_with_what_it_provides(manager: ExtensionManager) -> None:
+def test_hook_erp_exchange_mail_providers_good_extension_is_loaded(manager: ExtensionManager) -> None:
     good = _by_name(manager)["good"]
     assert good.state == LOADED
     assert good.source == "entry point good = fake_good (fake-good 1.0)"
@@ -67,10 +67,10 @@ def test_yield_of_a_wrong_type_is_skipped(manager: ExtensionManager) -> None:
     status = _by_name(manager)["bad_yield"]
     assert status.state == BROKEN
     assert status.reason is not None
-    assert "not a ItemType" in status.reason
+    assert "which is not of type ItemType" in status.reason
 
 
-def test_duplicate_item_type_between_extensions_is_rejected_naming_both(manager: ExtensionManager) -> None:
+def test_hook_erp_exchange_item_types_duplicate_rejected_naming_both(manager: ExtensionManager) -> None:
     statuses = _by_name(manager)
     assert "journal" not in manager.item_types
     for name in ("good", "dup_item_type"):

@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh Debian machine with Python 3.11 (as root):
+#   make demo   set up, then run the demo (stub host + plugin)
+#   make test   set up, then run ruff, mypy (strict on src/) and the whole test suite
+#
+# uv is run as `python3 -m uv` so a fresh machine needs nothing but Python and pip.
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: setup demo test lint typecheck pytest clean
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
+	@sh scripts/install-system-packages
+	$(UV) sync --locked --all-packages
+
+demo: setup
+	$(UV) run --locked erp-exchange demo
+
+lint: setup
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+typecheck: setup
+	$(UV) run --locked mypy
+
+pytest: setup
+	$(UV) run --locked pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

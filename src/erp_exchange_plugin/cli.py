@@ -1,0 +1,111 @@
+"""The ``erp-exchange`` command line.
+
+    erp-exchange --version
+    erp-exchange plugins [--json]     loaded extensions, their hooks, item types, mail providers,
+                                      broken ones and why
+    erp-exchange demo [--json]        the stub host loading the plugin and resolving users' settings
+
+The command line configures structlog for itself (console lines on stderr, or JSON with
+``--log-json``); the library never does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import Any, TextIO
+
+from erp_exchange_plugin import __version__
+from erp_exchange_plugin.log import configure_cli_logging
+from erp_exchange_plugin.manager import ExtensionManager
+
+
+def _host_registration() -> list[dict[str, Any]]:
+    found = []
+    for ep in entry_points(group="erp"):
+        dist = ep.dist
+        found.append(
+            {
+                "name": ep.name,
+                "target": ep.value,
+                "distribution": f"{dist.name} {dist.version}" if dist is not None else None,
+            }
+        )
+    return found
+
+
+def _plugins(args: argparse.Namespace, out: TextIO) -> int:
+    manager = ExtensionManager()
+    report = {
+        "version": __version__,
+        "host_entry_points": _host_registration(),
+        "extensions": manager.status_dicts(),
+        "item_types": {n: t.description for n, t in sorted(manager.item_types.items())},
+        "mail_providers": {n: p.description for n, p in sorted(manager.mail_providers.items())},
+    }
+    if args.json:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+        return 0
+    out.write(f"erp-exchange-plugin {__version__}\n\nRegistered with hosts (entry-point group 'erp'):\n")
+    for ep in report["host_entry_points"]:
+        out.write(f"  {ep['name']} = {ep['target']}  [{ep['distribution']}]\n")
+    out.write("\nExtensions (entry-point group 'erp_exchange' and built-ins):\n")
+    if not report["extensions"]:
+        out.write("  (none)\n")
+    for ext in report["extensions"]:
+        out.write(f"  {ext['name']}  {ext['state'].upper()}  ({ext['source']})\n")
+        if ext["reason"]:
+            reason = str(ext["reason"]).replace("\n", "\n           ")
+            out.write(f"      why: {reason}\n")
+        if ext["hooks"]:
+            out.write(f"      hooks: {', '.join(ext['hooks'])}\n")
+        if ext["item_types"]:
+            out.write(f"      item types: {', '.join(ext['item_types'])}\n")
+        if ext["mail_providers"]:
+            out.write(f"      mail providers: {', '.join(ext['mail_providers'])}\n")
+        for problem in ext["problems"]:
+            out.write(f"      problem: {problem}\n")
+    out.write(f"\nItem types: {', '.join(report['item_types']) or '(none yet)'}\n")
+    out.write(f"Mail providers: {', '.join(report['mail_providers']) or '(none yet)'}\n")
+    return 0
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from erp_exchange_plugin.demo import run_demo
+
+    return run_demo(json_output=args.json, out=out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``erp-exchange``."""
+    parser = argparse.ArgumentParser(prog="erp-exchange", description="The ERP's Exchange connector.")
+    parser.add_argument("--version", action="version", version=f"erp-exchange-plugin {__version__}")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines instead of console lines")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plugins = commands.add_parser("plugins", help="list extensions, their hooks and what they provide")
+    plugins.add_argument("--json", action="store_true", help="print JSON")
+    plugins.set_defaults(func=_plugins)
+
+    demo = commands.add_parser("demo", help="run the demo against the stub host")
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run ``erp-exchange``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    configure_cli_logging(json=args.log_json, level=logging.DEBUG if args.verbose else logging.WARNING)
+    func: Callable[[argparse.Namespace, TextIO], int] = args.func
+    return func(args, out or sys.stdout)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
