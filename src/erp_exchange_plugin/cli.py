@@ -40,7 +40,7 @@ def _host_registration() -> list[dict[str, Any]]:
 
 def _plugins(args: argparse.Namespace, out: TextIO) -> int:
     manager = ExtensionManager()
-    report = {
+    report: dict[str, Any] = {
         "version": __version__,
         "host_entry_points": _host_registration(),
         "extensions": manager.status_dicts(),

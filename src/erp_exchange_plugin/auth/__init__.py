@@ -1,0 +1,1 @@
+"""Authentication: msal tokens (with a persisted cache) and HTTP sessions that trust the right CA."""

@@ -1,0 +1,65 @@
+"""Per-server CA trust for exchangelib.
+
+exchangelib mounts one adapter class (``BaseProtocol.HTTP_ADAPTER_CLS``) for every session and
+lets ``REQUESTS_CA_BUNDLE`` decide what to trust. :class:`CaRoutingAdapter` verifies each
+registered origin (scheme://host:port) against its own CA file and leaves every other origin to
+requests' usual rules, so installing it changes nothing for code that registers nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from requests.adapters import HTTPAdapter
+
+_lock = threading.Lock()
+_ca_by_origin: dict[str, str] = {}
+
+
+def origin_of(url: str) -> str:
+    """``https://host:port`` of ``url`` (default port made explicit)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def trust_ca_for(url: str, ca_file: Path | None) -> None:
+    """Verify TLS for ``url``'s origin against ``ca_file`` (``None``: back to the default rules)."""
+    with _lock:
+        if ca_file is None:
+            _ca_by_origin.pop(origin_of(url), None)
+        else:
+            _ca_by_origin[origin_of(url)] = str(ca_file)
+
+
+def ca_for(url: str) -> str | None:
+    """The CA file registered for ``url``'s origin, if any."""
+    with _lock:
+        return _ca_by_origin.get(origin_of(url))
+
+
+class CaRoutingAdapter(HTTPAdapter):
+    """An HTTPAdapter that verifies registered origins against their own CA file."""
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        ca = ca_for(url)
+        super().cert_verify(conn, url, ca if ca is not None and verify is not False else verify, cert)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        ca = ca_for(request.url)
+        if ca is not None and verify is not False:
+            verify = ca
+        return super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
+
+
+def install() -> None:
+    """Make exchangelib use :class:`CaRoutingAdapter` (idempotent)."""
+    from exchangelib.protocol import BaseProtocol
+
+    if not issubclass(BaseProtocol.HTTP_ADAPTER_CLS, CaRoutingAdapter):
+        BaseProtocol.HTTP_ADAPTER_CLS = CaRoutingAdapter
