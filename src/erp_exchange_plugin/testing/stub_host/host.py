@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -22,13 +22,19 @@ from erp_exchange_plugin.testing.stub_host.users import StubUserDirectory
 from erp_hookspecs import (
     PROJECT_NAME,
     Alert,
+    Alerts,
+    HostServices,
     Mailbox,
     MailFetchReport,
+    MailSink,
+    RecordStore,
     SettingsResult,
+    SettingsSource,
     StateLocation,
     TickReport,
     UnknownEntity,
     User,
+    UserDirectory,
     make_plugin_manager,
 )
 
@@ -307,3 +313,15 @@ def _load_entry_points(pm: pluggy.PluginManager, which: bool | Collection[str]) 
     for name in which:
         if not pm.has_plugin(name) and pm.load_setuptools_entrypoints(PROJECT_NAME, name=name) == 0:
             raise LookupError(f"no entry point {name!r} in the group {PROJECT_NAME!r}")
+
+
+if TYPE_CHECKING:  # checked by ``uv run mypy``: the stub host satisfies the host contract.
+
+    def _satisfies_the_contract(host: StubHost) -> None:
+        services: HostServices = host
+        users: UserDirectory = host.users
+        settings: SettingsSource = host.settings
+        records: RecordStore = host.records("address", "u1")
+        sink: MailSink = host.mail_sink
+        alerts: Alerts = host.alerts
+        del services, users, settings, records, sink, alerts

@@ -1,0 +1,3 @@
+"""Configuration for all tests."""
+
+pytest_plugins = ["pytester"]
