@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 from erp_exchange_plugin.testing import StubHost
@@ -464,6 +465,22 @@ def test_a_failing_constructor_closes_the_database(tmp_path: Path) -> None:
         StubHost(tmp_path, load_entry_points=["no-such-entry-point"])
     with pytest.raises(TypeError, match="collection of names"):
         StubHost(tmp_path, load_entry_points="exchange")  # a str is a Collection[str] to mypy
+
+
+def test_a_misspelt_hook_is_an_error(tmp_path: Path) -> None:
+    class Typo:
+        @hookimpl
+        def on_timer_tik(self, now: datetime) -> None:
+            return None
+
+    class WrongParameter:
+        @hookimpl
+        def on_timer_tick(self, when: datetime) -> None:
+            return None
+
+    for plugin in (Typo(), WrongParameter()):
+        with pytest.raises(pluggy.PluginValidationError):
+            StubHost(tmp_path, plugins=[plugin], load_entry_points=False)
 
 
 # -- the pytest fixture ---------------------------------------------------------------------

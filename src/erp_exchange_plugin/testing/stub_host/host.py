@@ -79,6 +79,8 @@ class StubHost:
     :param clock: Returns the current timezone-aware time; the default is the real UTC time.
         Used for ``modified_at``, delivery and alert times, and :meth:`timer_tick`'s ``now``.
     :raises LookupError: a named entry point does not exist.
+    :raises pluggy.PluginValidationError: a plugin implements a hook the contract does not
+        have (usually a typo), or with parameters the hook does not pass.
     """
 
     def __init__(
@@ -111,6 +113,9 @@ class StubHost:
             _load_entry_points(self._pm, load_entry_points)
             for plugin in plugins:
                 self._pm.register(plugin)
+            # A hook implementation whose name matches no spec (a typo such as
+            # ``on_timer_tik``) would otherwise never be called: fail loudly instead.
+            self._pm.check_pending()
         except BaseException:
             self._db.close()
             raise
