@@ -302,7 +302,7 @@ def test_every_hook_call_is_recorded_without_host(tmp_path: Path, clock: FakeClo
             }
         ]
         assert reports[0].runs == ({"user": "u1"},)
-        assert len(tick.plugins) == 1
+        assert tick.plugins == ("IntervalPlugin",)
         assert tick.started_at.tzinfo is not None
         assert tick.duration >= 0
 
@@ -324,6 +324,16 @@ def test_a_hook_that_raises_is_recorded_and_the_error_reaches_the_caller(tmp_pat
         (call,) = host.hook_calls("on_timer_tick")
         assert call.exception == "RuntimeError: the broken plugin broke"
         assert call.result is None
+
+
+def test_hook_calls_name_the_plugins_in_call_order(tmp_path: Path) -> None:
+    plugins = [IntervalPlugin(), PigeonMail(), IntervalPlugin()]
+    with StubHost(tmp_path, plugins=plugins, load_entry_points=False) as host:
+        host.timer_tick()
+        (call,) = host.hook_calls("on_timer_tick")
+        # pluggy calls the last registered first.
+        assert call.plugins == ("IntervalPlugin#2", "IntervalPlugin")
+        assert len(call.result) == 2
 
 
 def test_nested_hook_calls_are_each_recorded(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ class StubHost:
     :param directory: Where the ERP lives; created if missing.
     :param plugins: Plugin objects (modules, classes or instances with ``@hookimpl``
         functions) to register besides the entry points: the easy way to test a plugin that
-        is not installed.
+        is not installed. They are registered under their ``__name__`` or class name, which
+        is what :meth:`hook_calls` reports.
     :param load_entry_points: ``True`` loads every plugin in the entry-point group ``erp``
         (as a real host does); a collection of entry-point names loads only those (useful
         when other ``erp`` plugins are installed in the same environment); ``False`` loads
@@ -112,7 +113,7 @@ class StubHost:
             self._recorder.attach(self._pm)
             _load_entry_points(self._pm, load_entry_points)
             for plugin in plugins:
-                self._pm.register(plugin)
+                self._pm.register(plugin, name=_readable_name(self._pm, plugin))
             # A hook implementation whose name matches no spec (a typo such as
             # ``on_timer_tik``) would otherwise never be called: fail loudly instead.
             self._pm.check_pending()
@@ -305,6 +306,16 @@ class StubHost:
     def raised_alerts(self, *, user_id: str | None = None, code: str | None = None) -> list[Alert]:
         """Return the alerts plugins raised, oldest first."""
         return self._alerts.raised(user_id=user_id, code=code)
+
+
+def _readable_name(pm: pluggy.PluginManager, plugin: object) -> str:
+    """A module's name, else the class name of an instance (``IntervalPlugin``, ``IntervalPlugin#2``)."""
+    base = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+    name, n = base, 1
+    while pm.has_plugin(name):
+        n += 1
+        name = f"{base}#{n}"
+    return name
 
 
 def _load_entry_points(pm: pluggy.PluginManager, which: bool | Collection[str]) -> None:
