@@ -153,6 +153,15 @@ def test_unknown_records_and_bad_arguments(host: StubHost) -> None:
         store.put(None, {}, "v1")
     with pytest.raises(ValueError, match="cursor"):
         store.changes_since("not-a-cursor")
+    store.put(None, {}, None)
+    cursor = store.changes_since(None).cursor
+    assert store.changes_since(cursor).changes == ()
+    with pytest.raises(ValueError, match="not a cursor of the 'address' records of user 'u2'"):
+        host.records("address", "u2").changes_since(cursor)
+    with pytest.raises(ValueError, match="cursor"):
+        host.records("task", "u1").changes_since(cursor)
+    with pytest.raises(ValueError, match="cursor"):
+        store.changes_since(cursor + "x")
     with pytest.raises(ValueError, match="limit"):
         store.changes_since(None, limit=0)
 

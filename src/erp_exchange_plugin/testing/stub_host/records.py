@@ -21,14 +21,6 @@ from erp_exchange_plugin.testing.stub_host.database import Database
 from erp_hookspecs import ChangePage, Record, RecordChange, RecordNotFound, VersionConflict
 
 
-def _parse_cursor(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not isinstance(cursor, str) or not cursor.isascii() or not cursor.isdigit():
-        raise ValueError(f"not a cursor of this record store: {cursor!r}")
-    return int(cursor)
-
-
 def _new_version() -> str:
     return uuid.uuid4().hex
 
@@ -53,6 +45,21 @@ class StubRecordStore:
         self._clock = clock
         # The table name comes from the host's checked list of entities, never from a plugin.
         self._table = f'"{entity}"'
+
+    def _cursor(self, seq: int) -> str:
+        # The entity and user are part of the cursor so that a cursor of another store (an
+        # easy mistake with one cursor per user and item type) is an error, not lost changes.
+        return f"{self.entity}:{self.user_id}:{seq}"
+
+    def _parse_cursor(self, cursor: str | None) -> int:
+        if cursor is None:
+            return 0
+        prefix = self._cursor(0)[:-1]
+        if isinstance(cursor, str) and cursor.startswith(prefix):
+            seq = cursor[len(prefix) :]
+            if seq.isascii() and seq.isdigit():
+                return int(seq)
+        raise ValueError(f"not a cursor of the {self.entity!r} records of user {self.user_id!r}: {cursor!r}")
 
     def __repr__(self) -> str:
         return f"StubRecordStore(entity={self.entity!r}, user_id={self.user_id!r})"
@@ -89,9 +96,10 @@ class StubRecordStore:
         :param limit: The most changes in one page (at least 1).
         :returns: The page; ``cursor`` is unchanged when there is nothing new, and ``more``
             says whether another call would return changes now.
-        :raises ValueError: ``cursor`` is not a cursor of the stub host, or ``limit < 1``.
+        :raises ValueError: ``cursor`` is not a cursor of this store (another entity's or
+            another user's, for example), or ``limit < 1``.
         """
-        after = _parse_cursor(cursor)
+        after = self._parse_cursor(cursor)
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
         rows = self._db.query(
@@ -106,7 +114,7 @@ class StubRecordStore:
             else RecordChange(record_id=row["record_id"], deleted=False, record=self._record(row))
             for row in rows
         )
-        new_cursor = str(rows[-1]["seq"]) if rows else str(after)
+        new_cursor = self._cursor(rows[-1]["seq"] if rows else after)
         return ChangePage(changes=changes, cursor=new_cursor, more=more)
 
     def get(self, record_id: str) -> Record | None:
