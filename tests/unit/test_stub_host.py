@@ -25,6 +25,7 @@ from erp_hookspecs import (
     Mailbox,
     MailFetchReport,
     MailSink,
+    RecordNotFound,
     RecordStore,
     SettingsResult,
     SettingsSource,
@@ -551,3 +552,15 @@ def test_times_are_timezone_aware_utc(host: StubHost) -> None:
     assert record.modified_at is not None
     for moment in (record.modified_at, host.received_mail()[0].delivered_at):
         assert moment.utcoffset() == timedelta(0)
+
+
+def test_a_failed_write_leaves_no_transaction_behind(host: StubHost) -> None:
+    store = host.records("address", "u1")
+    with pytest.raises(TypeError):
+        store.put(None, {"bad": object()}, None)
+    record = store.put(None, {"name": "ok"}, None)
+    with pytest.raises(RecordNotFound):
+        store.put("missing", {}, record.version)
+    # The failed writes changed nothing and the host still writes.
+    assert [c.record_id for c in store.changes_since(None).changes] == [record.record_id]
+    store.put(record.record_id, {"name": "still ok"}, record.version)

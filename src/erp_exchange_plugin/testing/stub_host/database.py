@@ -105,13 +105,19 @@ class Database:
         self._depth = 0
         # isolation_level=None: no implicit transactions, we BEGIN and COMMIT ourselves.
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit survives a power cut, so MailSink.deliver is durable when it returns.
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
         self._closed = False
-        self._create_schema([check_entity_name(e) for e in entities])
+        try:
+            self._conn.row_factory = sqlite3.Row
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                raise RuntimeError(f"SQLite refused WAL mode for {path} (got {mode!r}): use a local disk")
+            # FULL: a commit survives a power cut, so MailSink.deliver is durable when it returns.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._create_schema([check_entity_name(e) for e in entities])
+        except BaseException:
+            self._conn.close()
+            raise
 
     def _create_schema(self, entities: list[str]) -> None:
         script = _BASE_SCHEMA + "".join(_ENTITY_SCHEMA.format(table=e) for e in entities)
@@ -144,11 +150,12 @@ class Database:
             self._depth = 1
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
                 self._conn.execute("COMMIT")
+            except BaseException:
+                # Also when COMMIT itself failed: never leave a transaction open behind the lock.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
             finally:
                 self._depth = 0
 
