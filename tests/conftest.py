@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 FAKE_DISTS = Path(__file__).parent / "fake_dists"
 
 
