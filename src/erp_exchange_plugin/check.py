@@ -48,8 +48,12 @@ class CheckReport:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"user_id": self.user_id, "mailbox": self.mailbox, "ok": self.ok,
-                "steps": [asdict(s) for s in self.steps]}
+        return {
+            "user_id": self.user_id,
+            "mailbox": self.mailbox,
+            "ok": self.ok,
+            "steps": [asdict(s) for s in self.steps],
+        }
 
 
 def _step(report: CheckReport, name: str, fn: Callable[[], str]) -> bool:
@@ -65,7 +69,9 @@ def _step(report: CheckReport, name: str, fn: Callable[[], str]) -> bool:
     return True
 
 
-def run_check(resolution: Resolution, tokens: TokenProvider, policy: RetryPolicy | None = None) -> CheckReport:
+def run_check(
+    resolution: Resolution, tokens: TokenProvider, policy: RetryPolicy | None = None
+) -> CheckReport:
     """Check one user's connection; never raises for a connection problem."""
     settings = resolution.settings
     report = CheckReport(user_id=resolution.user_id, mailbox=resolution.effective.get("mailbox"))

@@ -18,7 +18,7 @@ log = get_logger(__name__)
 
 
 def resolve_user(host: HostServices, user_id: str, proposed: Mapping[str, Any] | None = None) -> Resolution:
-    """Resolve ``user_id``'s settings from the host (or from ``proposed`` user values)."""
+    """Resolve ``user_id``'s settings from the host (or from ``proposed``: our section's new values)."""
     user = host.users.get(user_id)
     tenant_raw = host.settings.tenant_section(SECTION)
     user_raw = proposed if proposed is not None else host.settings.user_section(user_id, SECTION)
@@ -46,7 +46,7 @@ class ExchangePlugin:
 
     @hookimpl
     def on_user_settings_load(
-        self, host: HostServices, user_id: str, proposed: Mapping[str, Any] | None
+        self, host: HostServices, user_id: str, proposed: Mapping[str, Mapping[str, Any]] | None
     ) -> SettingsResult:
         """Validate and resolve the user's ``exchange`` section (see the spec in erp_hookspecs)."""
         if host.users.get(user_id) is None:
@@ -55,12 +55,13 @@ class ExchangePlugin:
                 user_id=user_id,
                 errors=(FieldError("(user)", "user", f"the host has no user {user_id!r}"),),
             )
-        resolution = resolve_user(host, user_id, proposed)
+        mine = proposed.get(SECTION) if proposed is not None else None
+        resolution = resolve_user(host, user_id, mine)
         if resolution.errors:
             log.info(
                 "settings invalid",
                 user_id=user_id,
-                proposed=proposed is not None,
+                proposed=mine is not None,
                 fields=sorted({e.field for e in resolution.errors}),
             )
         return resolution.to_result()

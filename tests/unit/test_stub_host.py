@@ -46,9 +46,12 @@ class IntervalPlugin:
 
     @hookimpl
     def on_user_settings_load(
-        self, host: HostServices, user_id: str, proposed: Mapping[str, Any] | None
+        self, host: HostServices, user_id: str, proposed: Mapping[str, Mapping[str, Any]] | None
     ) -> SettingsResult:
-        raw = proposed if proposed is not None else host.settings.user_section(user_id, "mine")
+        if proposed is not None and "mine" in proposed:
+            raw = proposed["mine"]
+        else:
+            raw = host.settings.user_section(user_id, "mine")
         interval = raw.get("interval", host.settings.tenant_section("mine").get("interval", 5))
         errors: tuple[FieldError, ...] = ()
         if not isinstance(interval, int) or interval <= 0:
@@ -284,7 +287,7 @@ def test_every_hook_call_is_recorded_without_host(tmp_path: Path, clock: FakeClo
         host.add_user("u1", "Ursula", features=["mine"])
         now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
         reports = host.timer_tick(now=now, budget_seconds=5.0)
-        host.user_settings_load("u1", {"interval": 3, "client_secret": "s3cr3t-canary"})
+        host.user_settings_load("u1", {"mine": {"interval": 3, "client_secret": "s3cr3t-canary"}})
         host.plugin_manager.hook.on_mail_fetch(host=host, mailbox=Mailbox("mb", "u1", "pop3"))
 
         calls = host.hook_calls()
@@ -310,7 +313,7 @@ def test_every_hook_call_is_recorded_without_host(tmp_path: Path, clock: FakeClo
         settings_call = host.hook_calls("on_user_settings_load")
         assert len(settings_call) == 1
         assert settings_call[0].arguments["user_id"] == "u1"
-        assert settings_call[0].arguments["proposed"] == {"interval": 3, "client_secret": "***"}
+        assert settings_call[0].arguments["proposed"] == {"mine": {"interval": 3, "client_secret": "***"}}
         assert calls[2].plugins == ()
         assert calls[2].result is None
         assert "host" not in calls[2].arguments

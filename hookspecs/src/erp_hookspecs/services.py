@@ -63,9 +63,11 @@ class RecordStore(Protocol):
         """Return the changes after ``cursor`` (``None``: from the beginning), oldest first.
 
         Changes made through :meth:`put` and :meth:`delete` are reported too; callers tell
-        their own writes apart by content.
+        their own writes apart by content. A record changed again after its page was read
+        comes back in a later page.
 
-        :param cursor: A cursor returned by an earlier call, or ``None``.
+        :param cursor: A cursor returned by an earlier call of this same store (entity and
+            user), or ``None``.
         :param limit: The most changes to return in one page.
         """
         ...
@@ -77,9 +79,16 @@ class RecordStore(Protocol):
     def put(self, record_id: str | None, fields: Mapping[str, Any], expected_version: str | None) -> Record:
         """Create (``record_id`` is ``None``) or replace a record and return it with its new version.
 
+        A host stores ``fields`` so that they come back unchanged: JSON values (str, int,
+        float, bool, None, lists, string-keyed mappings) plus ``datetime.date`` and
+        timezone-aware ``datetime.datetime``. A value that comes back changed would look
+        like an edit to a sync engine.
+
         :param record_id: The record to replace, or ``None`` to create one.
         :param fields: All fields of the record.
         :param expected_version: The version the caller last saw; ``None`` on creation.
+            Replacing a record with ``expected_version=None`` is a conflict: a host never
+            overwrites blindly.
         :raises erp_hookspecs.errors.VersionConflict: the record is at another version.
         :raises erp_hookspecs.errors.RecordNotFound: the record to replace does not exist.
         """
@@ -103,6 +112,8 @@ class MailSink(Protocol):
     def deliver(self, message: InboundMessage) -> Delivery:
         """Store ``message`` unless a message with the same key is already stored.
 
+        Keys are unique across all mailboxes of the host (plugins make them so).
+
         Returning means the message is durably stored (or was already): a plugin moves its
         checkpoint only after this returns.
         """
@@ -114,7 +125,12 @@ class Alerts(Protocol):
     """Messages for users and administrators."""
 
     def raise_alert(self, alert: Alert) -> None:
-        """Show ``alert`` to its user, or to the administrators when ``alert.for_admin``."""
+        """Show ``alert`` to its user, or to the administrators when ``alert.for_admin``.
+
+        Plugins raise an alert when a state begins (for example when a user's sync gets
+        disabled), not on every timer beat; a host may still fold repeats of one
+        ``(code, user_id)`` together.
+        """
         ...
 
 

@@ -19,7 +19,7 @@ from erp_hookspecs.types import Mailbox, MailFetchReport, SettingsResult, TickRe
 
 @hookspec
 def on_user_settings_load(
-    host: HostServices, user_id: str, proposed: Mapping[str, Any] | None
+    host: HostServices, user_id: str, proposed: Mapping[str, Mapping[str, Any]] | None
 ) -> SettingsResult | None:
     """Resolve one user's settings for the plugin's own section.
 
@@ -31,9 +31,11 @@ def on_user_settings_load(
 
     :param host: The host services.
     :param user_id: The user whose settings are loaded.
-    :param proposed: Values the user is about to save for the plugin's section, or ``None``
-        to resolve what is stored. The plugin stores nothing; a host stores ``proposed``
-        only when the result has no errors.
+    :param proposed: Values the user is about to save, keyed by section (one dialog may
+        edit the sections of several plugins), or ``None`` to resolve what is stored. A
+        plugin whose section is not in ``proposed`` resolves its stored values. The plugin
+        stores nothing; a host stores a section's values only when that section's result
+        has no errors.
     :returns: The plugin's :class:`~erp_hookspecs.types.SettingsResult`, or ``None`` when the
         plugin has no settings. The host receives a list with one result per plugin.
 
@@ -41,7 +43,10 @@ def on_user_settings_load(
 
         @hookimpl
         def on_user_settings_load(host, user_id, proposed):
-            raw = proposed if proposed is not None else host.settings.user_section(user_id, "mine")
+            if proposed is not None and "mine" in proposed:
+                raw = proposed["mine"]
+            else:
+                raw = host.settings.user_section(user_id, "mine")
             return SettingsResult(section="mine", user_id=user_id, effective=dict(raw))
     """
 

@@ -32,7 +32,9 @@ class PersistedTokenCache:
             try:
                 self.cache.deserialize(path.read_text())
             except (ValueError, OSError) as exc:
-                log.warning("token cache unreadable, starting empty", path=str(path), error=type(exc).__name__)
+                log.warning(
+                    "token cache unreadable, starting empty", path=str(path), error=type(exc).__name__
+                )
 
     def save_if_changed(self) -> None:
         """Write the cache when msal changed it."""

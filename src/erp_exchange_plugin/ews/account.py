@@ -20,12 +20,12 @@ from exchangelib import (
     IMPERSONATION,
     NTLM,
     OAUTH2,
+    UTC,
     Account,
     Build,
     Configuration,
     Credentials,
     FailFast,
-    UTC,
     Version,
 )
 
@@ -87,7 +87,8 @@ def connect(settings: ExchangeSettings, tokens: TokenProvider, *, max_connection
         credentials: Any = MsalCredentials(tokens, settings)
         auth_type, access_type = OAUTH2, IMPERSONATION
     else:
-        assert settings.username is not None and settings.password is not None
+        assert settings.username is not None
+        assert settings.password is not None
         credentials = Credentials(settings.username, settings.password.reveal())
         auth_type = NTLM if settings.auth_mode is AuthMode.NTLM else BASIC
         access_type = DELEGATE
@@ -107,6 +108,6 @@ def connect(settings: ExchangeSettings, tokens: TokenProvider, *, max_connection
             access_type=access_type,
             default_timezone=UTC,
         )
-    except Exception as exc:  # noqa: BLE001 - translated into a typed error
+    except Exception as exc:
         raise translate(exc, settings) from None
     return Connection(settings=settings, account=account, credentials=credentials)

@@ -46,7 +46,9 @@ def translate(exc: BaseException, settings: ExchangeSettings) -> ExchangeError:
             f"mailbox {settings.mailbox} does not exist on {where}",
             hint="check the mailbox address (its primary SMTP address)",
         )
-    if isinstance(exc, ex.ErrorImpersonateUserDenied | ex.ErrorImpersonationDenied | ex.ErrorImpersonationFailed):
+    if isinstance(
+        exc, ex.ErrorImpersonateUserDenied | ex.ErrorImpersonationDenied | ex.ErrorImpersonationFailed
+    ):
         return ImpersonationDenied(
             f"application {settings.client_id} may not act as {settings.mailbox}: {exc}",
             hint="grant the app full_access_as_app (or ApplicationImpersonation) and check application "

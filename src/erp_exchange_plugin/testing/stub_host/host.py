@@ -250,7 +250,7 @@ class StubHost:
         """
         if self._users.get(user_id) is None:
             raise KeyError(f"no user {user_id!r}")
-        results = self.user_settings_load(user_id, proposed)
+        results = self.user_settings_load(user_id, {section: proposed})
         mine = [r for r in results if r.section == section]
         if mine and all(r.ok for r in mine):
             self._settings.set_user_section(user_id, section, proposed)
@@ -259,9 +259,12 @@ class StubHost:
     # -- calling the hooks, as the host's services would ----------------------------------------
 
     def user_settings_load(
-        self, user_id: str, proposed: Mapping[str, Any] | None = None
+        self, user_id: str, proposed: Mapping[str, Mapping[str, Any]] | None = None
     ) -> list[SettingsResult]:
-        """Call ``on_user_settings_load`` and return one result per plugin that has settings."""
+        """Call ``on_user_settings_load`` and return one result per plugin that has settings.
+
+        :param proposed: Values about to be saved, keyed by section (see the hook's spec).
+        """
         results: list[SettingsResult] = self._pm.hook.on_user_settings_load(
             host=self, user_id=user_id, proposed=proposed
         )
