@@ -39,7 +39,9 @@ def test_secret_values_are_masked_wherever_they_appear(captured: list[MutableMap
     log = get_logger("t").bind(user_id="anna")
     log.info("token acquired", secret_obj=secret, text=f"the server said {CANARY} twice {CANARY}")
     log.warning("nested", payload={"a": [CANARY, {"b": secret}]}, error=ValueError(f"bad {CANARY}"))
-    log.error("keys", client_secret="plain-but-secret-key", headers={"Authorization": "Bearer abc.def.ghijklmn"})
+    log.error(
+        "keys", client_secret="plain-but-secret-key", headers={"Authorization": "Bearer abc.def.ghijklmn"}
+    )
     log.debug("bearer", text="Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi")
     rendered = repr(captured)
     assert len(captured) == 4
