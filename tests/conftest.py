@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 pytest_plugins = ["pytester"]
 
@@ -20,3 +21,11 @@ def fake_dists(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield FAKE_DISTS
     for name in [m for m in sys.modules if m.startswith("fake_")]:
         del sys.modules[name]
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog_config() -> Iterator[None]:
+    """The CLI configures structlog for itself; keep one test's configuration from leaking into others."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)

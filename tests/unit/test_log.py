@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ CANARY = "canary-Secret-7f3a9c"
 
 
 @pytest.fixture
-def captured() -> Iterator[list[MutableMapping[str, Any]]]:
+def captured() -> list[MutableMapping[str, Any]]:
     """Configure structlog like a host that knows nothing of our redaction, capturing final events."""
     events: list[MutableMapping[str, Any]] = []
 
@@ -26,12 +27,12 @@ def captured() -> Iterator[list[MutableMapping[str, Any]]]:
         events.append(dict(event))
         return ""
 
-    old = structlog.get_config()
-    structlog.configure(processors=[keep], logger_factory=structlog.ReturnLoggerFactory())
-    try:
-        yield events
-    finally:
-        structlog.configure(**old)
+    structlog.configure(
+        processors=[keep],
+        logger_factory=structlog.ReturnLoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
+    return events
 
 
 def test_secret_values_are_masked_wherever_they_appear(captured: list[MutableMapping[str, Any]]) -> None:
@@ -60,12 +61,8 @@ def test_redact_keeps_harmless_values() -> None:
 
 def test_cli_logging_renders_json_without_secrets() -> None:
     stream = io.StringIO()
-    old = structlog.get_config()
-    try:
-        configure_cli_logging(json=True, stream=stream)
-        get_logger("t").warning("oops", detail=f"x {Secret(CANARY).reveal()} y")
-    finally:
-        structlog.configure(**old)
+    configure_cli_logging(json=True, stream=stream)
+    get_logger("t").warning("oops", detail=f"x {Secret(CANARY).reveal()} y")
     line = stream.getvalue()
     assert '"event": "oops"' in line
     assert CANARY not in line
