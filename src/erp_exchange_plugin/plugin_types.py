@@ -16,6 +16,23 @@ class PluginError(Exception):
     """An extension broke a rule (bad declaration, duplicate name); the message names the provider."""
 
 
+class RecordInvalid(ValueError):
+    """A record (from the ERP or mapped from Exchange) cannot be synced; nothing of it is written.
+
+    :param field: The field that is wrong.
+    :param message: What is wrong with it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _as_dict(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(fields)
+
+
 def _check_name(kind: str, name: object) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise PluginError(f"{kind} name {name!r} must be lower-case letters, digits and _ (a letter first)")
@@ -58,7 +75,10 @@ class ItemType:
     :param description: One line for ``erp-exchange plugins`` and the docs.
     :param backends: One mapping per Exchange backend; ``"ews"`` holds an :class:`EwsMapping`.
         A Microsoft Graph backend later adds its own key beside it.
-    :param fingerprint: Content fingerprint of ERP record fields; both sides are compared
+    :param normalize: ERP record fields -> the canonical fields the item type syncs (trimmed,
+        empty strings as ``None``, ...); raises :class:`RecordInvalid` naming the bad field.
+        Both sides pass through it, so equal content has equal fingerprints.
+    :param fingerprint: Content fingerprint of normalized fields; both sides are compared
         through it after mapping, so it must ignore what the mapping does not carry.
     """
 
@@ -66,6 +86,7 @@ class ItemType:
     erp_entity: str
     description: str
     backends: Mapping[str, object]
+    normalize: Callable[[Mapping[str, Any]], dict[str, Any]] = field(default=_as_dict)
     fingerprint: Callable[[Mapping[str, Any]], str] = field(default=canonical_fingerprint)
 
     def __post_init__(self) -> None:

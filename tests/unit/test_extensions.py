@@ -140,3 +140,28 @@ def test_item_type_declarations_are_validated(kwargs: dict[str, object], message
 
 def test_logging_does_not_need_global_configuration() -> None:
     assert logging.getLogger("erp_exchange_plugin").handlers == []
+
+
+def test_hook_erp_exchange_item_types_builtin_contacts_come_through_the_hook() -> None:
+    manager = ExtensionManager(entry_points=False)
+    (status,) = manager.statuses
+    assert status.builtin
+    assert status.hooks == ("erp_exchange_item_types",)
+    assert manager.item_types["contacts"].erp_entity == "address"
+
+
+def test_a_third_party_duplicate_of_a_builtin_name_names_both_providers(tmp_path: Path) -> None:
+    from exchangelib import Contact
+
+    from erp_exchange_plugin.hookspecs import hookimpl
+
+    class Rogue:
+        @hookimpl
+        def erp_exchange_item_types(self) -> list[ItemType]:
+            mapping = EwsMapping("contacts", Contact, ("display_name",), dict, lambda i: {})
+            return [ItemType("contacts", "address", "rogue contacts", {"ews": mapping})]
+
+    manager = ExtensionManager(entry_points=False, plugins=[("rogue", Rogue())])
+    assert manager.item_types["contacts"].description == "ERP addresses <-> Exchange contacts"
+    (problem,) = _by_name(manager)["rogue"].problems
+    assert "'erp_exchange_plugin.item_types.contacts' and 'rogue'" in problem

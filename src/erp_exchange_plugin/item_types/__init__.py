@@ -1,0 +1,1 @@
+"""The built-in item types (contacts; calendar and tasks follow), registered through our own hook."""
