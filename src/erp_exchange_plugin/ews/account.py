@@ -4,7 +4,7 @@
 - ``ntlm`` / ``basic``: user name and password, delegate access;
 - an explicit server version when the settings pin one, so no version probe is sent;
 - our own retry policy (:mod:`.retry`), so exchangelib's ``FailFast`` is used underneath;
-- TLS verified against the settings' CA file (:mod:`.tls`).
+- TLS verified against the settings' CA file (:mod:`.transport`).
 
 Close what you open: :meth:`Connection.close` releases the account's connections.
 """
@@ -30,7 +30,7 @@ from exchangelib import (
 )
 
 from erp_exchange_plugin.auth.tokens import TokenProvider
-from erp_exchange_plugin.ews import tls
+from erp_exchange_plugin.ews import properties, transport
 from erp_exchange_plugin.ews.credentials import MsalCredentials
 from erp_exchange_plugin.ews.errors import translate
 from erp_exchange_plugin.settings import AuthMode, ExchangeSettings
@@ -81,8 +81,9 @@ def connect(settings: ExchangeSettings, tokens: TokenProvider, *, max_connection
 
     :raises erp_exchange_plugin.errors.ExchangeError: the token could not be had.
     """
-    tls.install()
-    tls.trust_ca_for(settings.ews_url, settings.ca_file)
+    transport.install()
+    transport.trust_ca_for(settings.ews_url, settings.ca_file)
+    properties.register()
     if settings.auth_mode is AuthMode.OAUTH_APP:
         credentials: Any = MsalCredentials(tokens, settings)
         auth_type, access_type = OAUTH2, IMPERSONATION

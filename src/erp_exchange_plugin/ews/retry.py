@@ -57,13 +57,28 @@ class RetryPolicy:
         self.waited += seconds
         self.retries += 1
 
-    def call(self, conn: Connection, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (which talks to ``conn``) under this policy."""
+    def call(
+        self,
+        conn: Connection,
+        fn: Callable[[], T],
+        *,
+        idempotent: bool = True,
+        passthrough: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """Run ``fn`` (which talks to ``conn``) under this policy.
+
+        :param idempotent: ``False`` for writes that must not happen twice (CreateItem): they are
+            retried only when the server certainly did nothing (busy, 401); any other failure is
+            raised, and the caller's intent journal finds out later what was written.
+        :param passthrough: Exceptions raised as they are, for the caller to handle.
+        """
         renewed = False
         transient = 0
         while True:
             try:
                 return fn()
+            except passthrough:
+                raise
             except ex.ErrorServerBusy as exc:
                 back_off = exc.back_off if exc.back_off else self.default_back_off
                 self._wait(float(back_off), "server busy", conn)
@@ -77,7 +92,9 @@ class RetryPolicy:
                 renewed = True
                 self.retries += 1
             except _TRANSIENT as exc:
-                if isinstance(exc, ex.ErrorTimeoutExpired) and "ConnectionError" in str(exc):
+                if not idempotent or (
+                    isinstance(exc, ex.ErrorTimeoutExpired) and "ConnectionError" in str(exc)
+                ):
                     raise translate(exc, conn.settings) from None
                 transient += 1
                 if transient >= self.max_transient_attempts:

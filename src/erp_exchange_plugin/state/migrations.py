@@ -43,6 +43,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ex_id TEXT,
                 ex_change_key TEXT,
                 ex_fp TEXT,
+                pending_delete TEXT,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (user_id, item_type, erp_id)
             )""",
@@ -62,6 +63,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 op TEXT NOT NULL,
                 erp_id TEXT,
                 ex_id TEXT,
+                erp_version TEXT,
                 fingerprint TEXT,
                 created_at TEXT NOT NULL
             )""",

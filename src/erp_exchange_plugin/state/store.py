@@ -37,6 +37,9 @@ class Pair:
     ex_id: str | None
     ex_change_key: str | None
     ex_fp: str | None
+    pending_delete: str | None = None
+    """``"erp"`` or ``"exchange"``: the other side deleted the item; the delete on this side
+    waits for the deletion guard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class JournalEntry:
     erp_id: str | None
     ex_id: str | None
     fingerprint: str | None
+    erp_version: str | None = None
 
 
 def _pair(row: Row) -> Pair:
@@ -73,6 +77,7 @@ def _pair(row: Row) -> Pair:
         row["ex_id"],
         row["ex_change_key"],
         row["ex_fp"],
+        row["pending_delete"],
     )
 
 
@@ -136,16 +141,18 @@ class StateStore:
             "x": pair.ex_id,
             "xck": pair.ex_change_key,
             "xfp": pair.ex_fp,
+            "pd": pair.pending_delete,
             "now": _now(),
         }
         self.db.execute(
             """INSERT INTO sync_pairs
-                   (user_id, item_type, erp_id, erp_version, erp_fp, ex_id, ex_change_key, ex_fp, updated_at)
-               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :now)
+                   (user_id, item_type, erp_id, erp_version, erp_fp, ex_id, ex_change_key, ex_fp,
+                    pending_delete, updated_at)
+               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :pd, :now)
                ON CONFLICT (user_id, item_type, erp_id) DO UPDATE SET
                    erp_version = excluded.erp_version, erp_fp = excluded.erp_fp, ex_id = excluded.ex_id,
                    ex_change_key = excluded.ex_change_key, ex_fp = excluded.ex_fp,
-                   updated_at = excluded.updated_at""",
+                   pending_delete = excluded.pending_delete, updated_at = excluded.updated_at""",
             params,
         )
 
@@ -188,12 +195,16 @@ class StateStore:
         erp_id: str | None = None,
         ex_id: str | None = None,
         fingerprint: str | None = None,
+        erp_version: str | None = None,
     ) -> JournalEntry:
         """Write an intent (commit it before the write it announces)."""
-        entry = JournalEntry(str(uuid.uuid4()), user_id, item_type, op, erp_id, ex_id, fingerprint)
+        entry = JournalEntry(
+            str(uuid.uuid4()), user_id, item_type, op, erp_id, ex_id, fingerprint, erp_version
+        )
         self.db.execute(
-            """INSERT INTO sync_journal (intent_id, user_id, item_type, op, erp_id, ex_id, fingerprint, created_at)
-               VALUES (:i, :u, :t, :op, :e, :x, :fp, :now)""",
+            """INSERT INTO sync_journal
+                   (intent_id, user_id, item_type, op, erp_id, ex_id, erp_version, fingerprint, created_at)
+               VALUES (:i, :u, :t, :op, :e, :x, :ev, :fp, :now)""",
             {
                 "i": entry.intent_id,
                 "u": user_id,
@@ -202,6 +213,7 @@ class StateStore:
                 "e": erp_id,
                 "x": ex_id,
                 "fp": fingerprint,
+                "ev": erp_version,
                 "now": _now(),
             },
         )

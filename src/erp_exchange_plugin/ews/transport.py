@@ -1,9 +1,13 @@
-"""Per-server CA trust for exchangelib.
+"""exchangelib's HTTP adapter: per-server CA trust and a per-thread request counter.
 
 exchangelib mounts one adapter class (``BaseProtocol.HTTP_ADAPTER_CLS``) for every session and
 lets ``REQUESTS_CA_BUNDLE`` decide what to trust. :class:`CaRoutingAdapter` verifies each
 registered origin (scheme://host:port) against its own CA file and leaves every other origin to
 requests' usual rules, so installing it changes nothing for code that registers nothing.
+
+It also counts the HTTP requests each thread sends (:func:`requests_sent`): exchangelib sends
+from the calling thread, so a sync run reads exactly how many requests it cost, retries
+included.
 """
 
 from __future__ import annotations
@@ -17,6 +21,12 @@ from requests.adapters import HTTPAdapter
 
 _lock = threading.Lock()
 _ca_by_origin: dict[str, str] = {}
+_counter = threading.local()
+
+
+def requests_sent() -> int:
+    """How many HTTP requests this thread sent through exchangelib so far."""
+    return int(getattr(_counter, "n", 0))
 
 
 def origin_of(url: str) -> str:
@@ -42,7 +52,11 @@ def ca_for(url: str) -> str | None:
 
 
 class CaRoutingAdapter(HTTPAdapter):
-    """An HTTPAdapter that verifies registered origins against their own CA file."""
+    """An HTTPAdapter that verifies registered origins against their own CA file and counts requests."""
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        _counter.n = requests_sent() + 1
+        return super().send(request, *args, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         ca = ca_for(url)
