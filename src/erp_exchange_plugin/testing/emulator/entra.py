@@ -84,8 +84,9 @@ class EntraDirectory:
         self._tenants: dict[str, Tenant] = {home_tenant.tenant_id: home_tenant}
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._kid = hashlib.sha256(str(self._key.public_key().public_numbers().n).encode()).hexdigest()[:27]
+        self._issued_ids: set[str] = set()
         self._revoked_ids: set[str] = set()
-        self._revoked_before = 0.0
+        self._initial_apps = dict(home_tenant.apps)
         self._lock = threading.Lock()
         self.token_lifetime = TOKEN_LIFETIME
         self.tokens_issued = 0
@@ -105,7 +106,18 @@ class EntraDirectory:
     def revoke_all(self) -> None:
         """Revoke every token issued so far (like revoking the app's sessions): EWS answers 401."""
         with self._lock:
-            self._revoked_before = self.clock.time() + 1
+            self._revoked_ids |= self._issued_ids
+            self._issued_ids = set()
+
+    def reset(self) -> None:
+        """Forget revocations, other tenants and apps added after construction."""
+        with self._lock:
+            self._revoked_ids.clear()
+            self._issued_ids.clear()
+            home = self._tenants[self.home_tenant_id]
+            home.apps = dict(self._initial_apps)
+            self._tenants = {self.home_tenant_id: home}
+            self.tokens_issued = 0
 
     def revoke(self, token_id: str) -> None:
         """Revoke one token by its ``uti`` claim."""
@@ -245,6 +257,7 @@ class EntraDirectory:
         }
         with self._lock:
             self.tokens_issued += 1
+            self._issued_ids.add(claims["uti"])
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid})
 
     def validate(self, token: str, audience: str = EWS_RESOURCE) -> TokenClaims:
@@ -272,7 +285,7 @@ class EntraDirectory:
         if claims.get("iss") != f"{self.base_url}/{tenant_id}/v2.0":
             raise TokenError("The issuer is invalid")
         with self._lock:
-            if claims.get("uti") in self._revoked_ids or float(claims.get("iat", 0)) < self._revoked_before:
+            if claims.get("uti") in self._revoked_ids:
                 raise TokenError("The token has been revoked")
         return TokenClaims(
             tenant_id=tenant_id,

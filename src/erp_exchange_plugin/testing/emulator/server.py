@@ -365,6 +365,7 @@ class Emulator:
             self.store.mailboxes.clear()
             self._seed_mailboxes()
         self.faults.clear()
+        self.entra.reset()
         self.request_log.clear()
         self.clock.reset()
         self.ews.validation_errors.clear()

@@ -103,19 +103,23 @@ class Folder:
         return ids.change_key(self.version, b"\0" * 10)
 
     def changes_since(self, watermark: int) -> list[Change]:
-        """Netted changes after ``watermark``, ordered by the sequence number of each item's last change."""
+        """Netted changes after ``watermark``, each with the sequence number that orders it (``Change.seq``).
+
+        New items are ordered by their creation, others by their last change; a page that stops after the
+        change with sequence number N returns N as its watermark.
+        """
         if watermark >= self.last_seq:
             return []
         changes: list[Change] = []
         for item in self.items.values():
             if item.last_seq <= watermark:
                 continue
+            # A creation is ordered by its creation, so a page cut never lets a later page see it as an update
+            # of an item the client was never told about; the item may then come again as an update.
             if item.created_seq > watermark:
-                kind = "create"
-            elif item.content_seq > watermark:
-                kind = "update"
-            else:
-                kind = "read_flag"
+                changes.append(Change("create", item.item_id, item.created_seq, item))
+                continue
+            kind = "update" if item.content_seq > watermark else "read_flag"
             changes.append(Change(kind, item.item_id, item.last_seq, item))
         for item_id, stone in self.tombstones.items():
             if stone.deleted_seq <= watermark:
