@@ -31,6 +31,10 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None, str | None, str, str]] =
     "contacts": ("Contacts", "IPF.Contact", "msgfolderroot", "ContactsFolder", "Contact"),
     "calendar": ("Calendar", "IPF.Appointment", "msgfolderroot", "CalendarFolder", "CalendarItem"),
     "tasks": ("Tasks", "IPF.Task", "msgfolderroot", "TasksFolder", "Task"),
+    "recoverableitemsroot": ("Recoverable Items", None, "root", "Folder", "Message"),
+    "recoverableitemsdeletions": ("Deletions", None, "recoverableitemsroot", "Folder", "Message"),
+    "recoverableitemspurges": ("Purges", None, "recoverableitemsroot", "Folder", "Message"),
+    "recoverableitemsversions": ("Versions", None, "recoverableitemsroot", "Folder", "Message"),
 }
 
 

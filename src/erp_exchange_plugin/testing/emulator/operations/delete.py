@@ -1,4 +1,4 @@
-"""DeleteItem: HardDelete, SoftDelete (gone from the folder) and MoveToDeletedItems (moved, new id)."""
+"""DeleteItem: HardDelete (gone), SoftDelete (to Recoverable Items/Deletions) and MoveToDeletedItems."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ def delete_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
             with ctx.store.lock:
                 mailbox, folder, item = ctx.item(iid)
                 trash = mailbox.folder("deleteditems")
+                dumpster = mailbox.folder("recoverableitemsdeletions")
                 if delete_type == "MoveToDeletedItems" and folder is not trash:
                     move_to(ctx, mailbox, folder, item, mailbox, trash, keep_original=False)
+                elif delete_type in ("SoftDelete", "MoveToDeletedItems") and folder is not dumpster:
+                    move_to(ctx, mailbox, folder, item, mailbox, dumpster, keep_original=False)
                 else:
                     ctx.store.remove(mailbox, folder, item.item_id)
         except ItemError as exc:
