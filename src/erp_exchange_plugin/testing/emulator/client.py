@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import msal
 import requests
@@ -84,19 +85,37 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]
         self.access_token = self._acquire()
 
 
-def trust_ca_in_exchangelib(ca_file: str) -> None:
-    """Make every exchangelib protocol verify against ``ca_file`` (sets ``BaseProtocol.HTTP_ADAPTER_CLS``)."""
+_CA_BY_ORIGIN: dict[str, str] = {}
 
-    class _CaAdapter(HTTPAdapter):
-        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-            super().cert_verify(conn, url, ca_file, cert)
 
-        def get_connection_with_tls_context(
-            self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
-        ) -> Any:
-            return super().get_connection_with_tls_context(request, ca_file, proxies, cert)
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
-    BaseProtocol.HTTP_ADAPTER_CLS = _CaAdapter
+
+class EmulatorCaAdapter(HTTPAdapter):
+    """Verifies TLS for each registered emulator origin against that emulator's CA (others: unchanged)."""
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Swap in the emulator's CA for its origin."""
+        super().cert_verify(conn, url, _CA_BY_ORIGIN.get(_origin(url), verify), cert)
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        """Swap in the emulator's CA for its origin (requests >= 2.32.3 path)."""
+        ca = _CA_BY_ORIGIN.get(_origin(request.url), verify)
+        return super().get_connection_with_tls_context(request, ca, proxies, cert)
+
+
+def trust_ca_in_exchangelib(ca_file: str, base_url: str) -> None:
+    """Make exchangelib verify ``base_url`` against ``ca_file`` (installs :class:`EmulatorCaAdapter`).
+
+    exchangelib's adapter class is process-wide (``BaseProtocol.HTTP_ADAPTER_CLS``); the adapter keeps one CA
+    per origin, so several emulators can be used side by side.
+    """
+    _CA_BY_ORIGIN[_origin(base_url)] = ca_file
+    BaseProtocol.HTTP_ADAPTER_CLS = EmulatorCaAdapter
 
 
 def connect(

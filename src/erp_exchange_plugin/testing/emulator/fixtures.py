@@ -29,7 +29,7 @@ def ews_emulator() -> Iterator[Emulator]:
     """A started EWS emulator + local Entra ID for the whole session (schema validation on)."""
     emulator = Emulator(TEST_MAILBOXES, validate=True, validate_requests=True)
     emulator.start()
-    trust_ca_in_exchangelib(emulator.ca_file)
+    trust_ca_in_exchangelib(emulator.ca_file, emulator.base_url)
     try:
         yield emulator
     finally:
