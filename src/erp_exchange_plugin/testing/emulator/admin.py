@@ -1,0 +1,127 @@
+"""The admin HTTP API under ``/_emulator/`` on the emulator's port (for tests in other processes and demos).
+
+=======  ==============================================================  ===========================================
+method   path                                                            does
+=======  ==============================================================  ===========================================
+GET      /_emulator                                                      connection facts (no secrets)
+GET      /_emulator/mailboxes                                            list of addresses
+POST     /_emulator/mailboxes                                            {"address", "password"?}: add a mailbox
+POST     /_emulator/mailboxes/{address}/messages[?folder=inbox]          body = RFC 822 message: deliver it
+GET      /_emulator/mailboxes/{address}/folders/{folder}/items           item snapshots
+POST     /_emulator/mailboxes/{address}/folders/{folder}/items           {"kind"?, "fields", "extended"?}: create
+PATCH    /_emulator/mailboxes/{address}/items/{id}                       {"fields", "extended"?}: edit as Outlook
+DELETE   /_emulator/mailboxes/{address}/items/{id}                       delete as Outlook
+POST     /_emulator/mailboxes/{address}/folders/{folder}/invalidate-sync-state
+GET      /_emulator/faults, POST /_emulator/faults, DELETE /_emulator/faults   {"kind", "operation"?, "mailbox"?,
+                                                                        "count"?, "share"?, "back_off_ms"?}
+PUT      /_emulator/latency                                              {"latency_ms", "jitter_ms"?}
+POST     /_emulator/tokens/revoke                                        revoke every issued token
+POST     /_emulator/clock/advance                                        {"seconds"}
+GET      /_emulator/requests, DELETE /_emulator/requests                 request log and per-operation counters
+POST     /_emulator/reset                                                back to empty demo mailboxes
+=======  ==============================================================  ===========================================
+
+Ids in paths are URL-encoded (they are base64). Errors come back as JSON ``{"error": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .items import ItemError
+from .reply import Reply, json_reply
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+
+class AdminApi:
+    """Routes admin requests to the :class:`~.server.Emulator`'s in-process API."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+
+    def handle(self, method: str, path: str, body: bytes) -> Reply:
+        """Answer one admin request."""
+        url = urlsplit(path)
+        parts = [unquote(p) for p in url.path.split("/") if p][1:]
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            return self._route(method, parts, query, body)
+        except (KeyError, ValueError, TypeError, ItemError) as exc:
+            status = 404 if isinstance(exc, KeyError) else 400
+            return json_reply(status, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _json(self, body: bytes) -> dict[str, Any]:
+        data = json.loads(body or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        return data
+
+    def _route(self, method: str, parts: list[str], query: dict[str, str], body: bytes) -> Reply:
+        emu = self.emulator
+        match method, parts:
+            case "GET", []:
+                return json_reply(200, emu.admin_json())
+            case "GET", ["mailboxes"]:
+                return json_reply(200, emu.mailboxes)
+            case "POST", ["mailboxes"]:
+                data = self._json(body)
+                emu.add_mailbox(data["address"], data.get("password"))
+                return json_reply(201, {"address": data["address"].lower()})
+            case "POST", ["mailboxes", address, "messages"]:
+                item_id = emu.deliver(address, body, query.get("folder", "inbox"))
+                return json_reply(201, {"item_id": item_id})
+            case "GET", ["mailboxes", address, "folders", folder, "items"]:
+                return json_reply(200, [asdict(v) for v in emu.items(address, folder)])
+            case "POST", ["mailboxes", address, "folders", folder, "items"]:
+                data = self._json(body)
+                item_id = emu.create_item(
+                    address,
+                    folder,
+                    data.get("fields", {}),
+                    kind=data.get("kind"),
+                    extended=data.get("extended"),
+                )
+                return json_reply(201, {"item_id": item_id})
+            case "PATCH", ["mailboxes", address, "items", item_id]:
+                data = self._json(body)
+                key = emu.update_item(address, item_id, data.get("fields", {}), extended=data.get("extended"))
+                return json_reply(200, {"item_id": item_id, "change_key": key})
+            case "DELETE", ["mailboxes", address, "items", item_id]:
+                emu.delete_item(address, item_id)
+                return Reply(204)
+            case "POST", ["mailboxes", address, "folders", folder, "invalidate-sync-state"]:
+                emu.invalidate_sync_state(address, folder)
+                return Reply(204)
+            case "GET", ["faults"]:
+                return json_reply(200, [r.as_dict() for r in emu.faults.rules])
+            case "POST", ["faults"]:
+                data = self._json(body)
+                rule = emu.inject(data.pop("kind"), **data)
+                return json_reply(201, rule.as_dict())
+            case "DELETE", ["faults"]:
+                emu.faults.clear()
+                return Reply(204)
+            case "PUT", ["latency"]:
+                data = self._json(body)
+                emu.set_latency(float(data["latency_ms"]), float(data.get("jitter_ms", 0)))
+                return Reply(204)
+            case "POST", ["tokens", "revoke"]:
+                emu.revoke_tokens()
+                return Reply(204)
+            case "POST", ["clock", "advance"]:
+                emu.clock.advance(float(self._json(body)["seconds"]))
+                return Reply(204)
+            case "GET", ["requests"]:
+                return json_reply(200, emu.request_log.as_json())
+            case "DELETE", ["requests"]:
+                emu.request_log.clear()
+                return Reply(204)
+            case "POST", ["reset"]:
+                emu.reset()
+                return Reply(204)
+        return json_reply(404, {"error": f"no admin route {method} /{'/'.join(parts)}"})

@@ -1,0 +1,90 @@
+"""GetFolder: distinguished folders (root, msgfolderroot, inbox, contacts, calendar, tasks ...) and FolderIds."""
+
+from __future__ import annotations
+
+from lxml import etree  # type: ignore[import-untyped]
+
+from ..items import ItemError
+from ..soap import error_message, m, response_root, success_message, t
+from ..store import Folder, Mailbox
+from .context import OperationContext, children
+
+_FOLDER_TYPES = {
+    "Folder": "FolderType",
+    "ContactsFolder": "ContactsFolderType",
+    "CalendarFolder": "CalendarFolderType",
+    "TasksFolder": "TasksFolderType",
+}
+_DEFAULT = {"FolderId", "DisplayName", "TotalCount", "ChildFolderCount", "UnreadCount"}
+
+
+def _value(mailbox: Mailbox, folder: Folder, name: str) -> etree._Element | None:
+    el = etree.Element(t(name))
+    if name in ("FolderId", "ParentFolderId"):
+        fid = folder.folder_id if name == "FolderId" else folder.parent_id
+        if fid is None:
+            return None
+        el.set("Id", fid)
+        el.set("ChangeKey", mailbox.folders[fid].change_key)
+    elif name == "FolderClass":
+        if folder.folder_class is None:
+            return None
+        el.text = folder.folder_class
+    elif name == "DisplayName":
+        el.text = folder.display_name
+    elif name == "TotalCount":
+        el.text = str(len(folder.items))
+    elif name == "ChildFolderCount":
+        el.text = str(sum(1 for f in mailbox.folders.values() if f.parent_id == folder.folder_id))
+    elif name == "UnreadCount":
+        el.text = str(
+            sum(1 for i in folder.items.values() if i.kind == "Message" and i.text("IsRead") == "false")
+        )
+    elif name == "DistinguishedFolderId":
+        if folder.distinguished is None:
+            return None
+        el.text = folder.distinguished
+    elif name == "EffectiveRights":
+        for right in ("CreateAssociated", "CreateContents", "CreateHierarchy", "Delete", "Modify", "Read"):
+            etree.SubElement(el, t(right)).text = "true"
+        etree.SubElement(el, t("ViewPrivateItems")).text = "true"
+    else:
+        return None
+    return el
+
+
+def render_folder(
+    ctx: OperationContext, mailbox: Mailbox, folder: Folder, shape: etree._Element | None
+) -> etree._Element:
+    """A folder element in schema order for a FolderShape."""
+    base = shape.findtext(t("BaseShape")) if shape is not None else "IdOnly"
+    wanted = {"FolderId"}
+    if base in ("Default", "AllProperties"):
+        wanted |= _DEFAULT
+    if base == "AllProperties":
+        wanted |= {"ParentFolderId", "FolderClass", "EffectiveRights"}
+    extra = shape.find(t("AdditionalProperties")) if shape is not None else None
+    for path in extra if extra is not None else ():
+        wanted.add(path.get("FieldURI", "").rsplit(":", 1)[-1])
+    out = etree.Element(t(folder.element))
+    for child in ctx.model.schema.children(_FOLDER_TYPES[folder.element]):
+        if child.name in wanted:
+            el = _value(mailbox, folder, child.name)
+            if el is not None:
+                out.append(el)
+    return out
+
+
+def get_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """GetFolder: one response message per requested folder."""
+    root, messages = response_root("GetFolder")
+    shape = op.find(m("FolderShape"))
+    for fid in children(op, "FolderIds"):
+        try:
+            mailbox, folder = ctx.folder(fid)
+        except ItemError as exc:
+            error_message(messages, "GetFolder", exc.code, exc.message)
+            continue
+        msg = success_message(messages, "GetFolder")
+        etree.SubElement(msg, m("Folders")).append(render_folder(ctx, mailbox, folder, shape))
+    return root

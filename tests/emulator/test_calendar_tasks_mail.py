@@ -1,0 +1,164 @@
+"""Calendar items (all-day, recurrence, CalendarView), tasks, and mail (delivered MIME, send, move, trash)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import requests
+from exchangelib import Attendee, CalendarItem, EWSDate, EWSDateTime, EWSTimeZone, Mailbox, Message, Task
+from exchangelib.recurrence import Recurrence, WeeklyPattern
+
+from erp_exchange_plugin.testing.emulator.client import trusting_session
+
+from .conftest import ALICE, BOB
+
+BERLIN = EWSTimeZone("Europe/Berlin")
+
+RAW = (
+    b"From: Sender <sender@example.net>\r\n"
+    b"To: alice@example.com\r\n"
+    b"Subject: Invoice 4711\r\n"
+    b"Message-ID: <4711@example.net>\r\n"
+    b"Date: Mon, 03 Jun 2024 10:00:00 +0000\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"\r\n"
+    b"Please pay.\r\n"
+)
+
+
+def test_calendar_item_with_recurrence_round_trip(account: Any, emu: Any) -> None:
+    acc = account()
+    start = EWSDateTime(2024, 6, 3, 9, 0, tzinfo=BERLIN)
+    item = CalendarItem(
+        folder=acc.calendar,
+        subject="Weekly sync",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        location="Room 1",
+        erp_id="APT-1",
+        recurrence=Recurrence(pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=10),
+        required_attendees=[Attendee(mailbox=Mailbox(email_address=BOB))],
+        reminder_is_set=True,
+        reminder_minutes_before_start=15,
+    )
+    item.save()
+    got = acc.calendar.get(id=item.id)
+    assert got.subject == "Weekly sync"
+    assert got.start == start and got.end == start + dt.timedelta(hours=1)
+    assert got.erp_id == "APT-1"
+    assert got.type == "RecurringMaster"
+    assert got.recurrence.pattern.weekdays == [1]
+    assert got.recurrence.boundary.number == 10
+    assert got.reminder_minutes_before_start == 15
+    assert got.uid
+    got.subject = "Weekly sync (moved)"
+    got.save(update_fields=["subject"])
+    assert emu.items(ALICE, "calendar")[0].fields["Subject"] == "Weekly sync (moved)"
+    got.delete()
+    assert emu.items(ALICE, "calendar") == []
+
+
+def test_all_day_event(account: Any) -> None:
+    acc = account()
+    item = CalendarItem(folder=acc.calendar, subject="Holiday", start=EWSDate(2024, 12, 24), end=EWSDate(2024, 12, 25), is_all_day=True)
+    item.save()
+    got = acc.calendar.get(id=item.id)
+    assert got.is_all_day is True
+    assert (got.start, got.end) == (EWSDate(2024, 12, 24), EWSDate(2024, 12, 25))
+
+
+def test_calendar_view(account: Any) -> None:
+    acc = account()
+    for day in (1, 10, 20):
+        start = EWSDateTime(2024, 6, day, 9, 0, tzinfo=BERLIN)
+        CalendarItem(folder=acc.calendar, subject=f"day {day}", start=start, end=start + dt.timedelta(hours=1)).save()
+    view = acc.calendar.view(start=EWSDateTime(2024, 6, 5, tzinfo=BERLIN), end=EWSDateTime(2024, 6, 25, tzinfo=BERLIN))
+    assert [i.subject for i in view] == ["day 10", "day 20"]
+
+
+def test_task_round_trip(account: Any) -> None:
+    acc = account()
+    task = Task(folder=acc.tasks, subject="Call back", status="InProgress", percent_complete=Decimal(40), due_date=EWSDate(2024, 7, 1), erp_id="T-1")
+    task.save()
+    got = acc.tasks.get(id=task.id)
+    assert (got.subject, got.status, got.percent_complete, got.due_date, got.erp_id) == (
+        "Call back", "InProgress", Decimal(40), EWSDate(2024, 7, 1), "T-1",
+    )  # fmt: skip
+    assert got.is_complete is False
+    got.status = "Completed"
+    got.percent_complete = Decimal(100)
+    got.save(update_fields=["status", "percent_complete"])
+    again = acc.tasks.get(id=task.id)
+    assert again.is_complete is True
+    assert list(acc.tasks.filter(erp_id="T-1"))[0].id == task.id
+
+
+def test_delivered_message_via_admin_api_and_its_mime(account: Any, emu: Any) -> None:
+    session = trusting_session(emu.ca_file)
+    response = session.post(f"{emu.admin_url}/mailboxes/{ALICE}/messages", data=RAW)
+    assert response.status_code == 201
+    item_id = response.json()["item_id"]
+    acc = account()
+    [msg] = list(acc.inbox.all().only("mime_content", "subject", "is_read", "message_id", "author"))
+    assert msg.id == item_id
+    assert msg.mime_content == RAW
+    assert msg.subject == "Invoice 4711"
+    assert msg.is_read is False
+    assert msg.message_id == "<4711@example.net>"
+    full = acc.inbox.get(id=item_id)
+    assert full.author.email_address == "sender@example.net"
+    assert full.body == "Please pay.\r\n" or full.body.strip() == "Please pay."
+
+
+def test_unread_filter_sort_mark_read_and_move_to_trash(account: Any, emu: Any) -> None:
+    for n in range(3):
+        emu.deliver(ALICE, RAW.replace(b"Invoice 4711", f"Mail {n}".encode()))
+    acc = account()
+    unread = list(acc.inbox.filter(is_read=False).order_by("-datetime_received"))
+    assert len(unread) == 3
+    first = unread[0]
+    first.is_read = True
+    first.save(update_fields=["is_read"])
+    assert acc.inbox.filter(is_read=False).count() == 2
+    first.move(acc.trash)
+    assert acc.inbox.all().count() == 2
+    assert [m.subject for m in acc.trash.all()] == [first.subject]
+    second = unread[1]
+    second.move_to_trash()
+    assert acc.trash.all().count() == 2
+    third = unread[2]
+    third.soft_delete()
+    assert acc.inbox.all().count() == 0
+    assert [v.fields["Subject"] for v in emu.items(ALICE, "recoverableitemsdeletions")] == [third.subject]
+
+
+def test_send_message_to_another_mailbox(account: Any, emu: Any) -> None:
+    acc = account()
+    Message(account=acc, subject="Hello Bob", body="Hi!", to_recipients=[BOB]).send_and_save()
+    assert [m.subject for m in account(BOB).inbox.all()] == ["Hello Bob"]
+    assert [v.fields["Subject"] for v in emu.items(ALICE, "sentitems")] == ["Hello Bob"]
+
+
+def test_admin_api_edits_and_faults(emu: Any) -> None:
+    session: requests.Session = trusting_session(emu.ca_file)
+    base = emu.admin_url
+    created = session.post(f"{base}/mailboxes/{ALICE}/folders/contacts/items", json={"fields": {"DisplayName": "Via HTTP"}})
+    assert created.status_code == 201
+    item_id = created.json()["item_id"]
+    patched = session.patch(f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}", json={"fields": {"JobTitle": "Boss"}})
+    assert patched.status_code == 200
+    listed = session.get(f"{base}/mailboxes/{ALICE}/folders/contacts/items").json()
+    assert listed[0]["fields"]["JobTitle"] == "Boss"
+    assert session.post(f"{base}/faults", json={"kind": "server_busy", "count": 2}).status_code == 201
+    assert len(session.get(f"{base}/faults").json()) == 1
+    assert session.delete(f"{base}/faults").status_code == 204
+    assert session.delete(f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}").status_code == 204
+    assert emu.items(ALICE, "contacts") == []
+    log = session.get(f"{base}/requests").json()
+    assert isinstance(log["counts"], dict)
+    info = session.get(base).json()
+    assert info["ews_url"] == emu.ews_url and "client_secret" not in json.dumps(info)
+    assert session.get(f"{base}/nope").status_code == 404

@@ -1,0 +1,88 @@
+"""The CLI: one JSON line when ready, a plain exchangelib + msal client that knows only that line, SIGTERM,
+and ``--state`` keeping data, ids and sync states across restarts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import exchangelib
+from exchangelib import Contact
+
+from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app, trust_ca_in_exchangelib
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "erp_exchange_plugin.testing.emulator.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    return proc, json.loads(line)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert proc.stdout is not None and proc.stdout.read() == ""  # exactly one line on stdout
+
+
+def _account(info: dict[str, Any], address: str) -> Any:
+    trust_ca_in_exchangelib(info["ca_file"], info["ews_url"])
+    app = msal_app(info["authority"], info["client_id"], info["client_secret"], info["ca_file"])
+    return connect(address, info["ews_url"], MsalCredentials(app))
+
+
+def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    proc, info = _start("--mailbox", "erin@example.com:pw", "--latency-ms", "1", "--state", str(state))
+    try:
+        assert set(info) >= {"ews_url", "authority", "tenant_id", "client_id", "client_secret", "ca_file", "admin_url", "mailboxes"}
+        assert info["mailboxes"] == ["erin@example.com"]
+        acc = _account(info, "erin@example.com")
+        contact = Contact(folder=acc.contacts, display_name="Persisted", erp_id="ERP-P")
+        contact.save()
+        list(acc.contacts.sync_items())
+        sync_state = acc.contacts.item_sync_state
+    finally:
+        exchangelib.close_connections()
+        _stop(proc)
+    assert state.exists() and oct(state.stat().st_mode & 0o777) == "0o600"
+
+    proc, info2 = _start("--state", str(state))
+    try:
+        assert (info2["tenant_id"], info2["client_id"], info2["client_secret"]) == (
+            info["tenant_id"], info["client_id"], info["client_secret"],
+        )  # fmt: skip
+        acc = _account(info2, "erin@example.com")
+        [again] = list(acc.contacts.filter(erp_id="ERP-P"))
+        assert (again.id, again.changekey, again.display_name) == (contact.id, contact.changekey, "Persisted")
+        again.display_name = "Edited after restart"
+        again.save(update_fields=["display_name"])
+        changes = list(acc.contacts.sync_items(sync_state=sync_state))
+        assert [(k, o.display_name) for k, o in changes] == [("update", "Edited after restart")]
+    finally:
+        exchangelib.close_connections()
+        _stop(proc)
+
+
+def test_cli_default_demo_mailboxes_and_bad_arguments() -> None:
+    proc, info = _start()
+    try:
+        assert info["mailboxes"] == ["alice@example.com", "bob@example.com"]
+    finally:
+        _stop(proc)
+    bad = subprocess.run(
+        [sys.executable, "-m", "erp_exchange_plugin.testing.emulator.cli", "--mailbox", "no-at-sign"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "not an e-mail address" in bad.stderr

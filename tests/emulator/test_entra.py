@@ -1,0 +1,80 @@
+"""The local Entra ID, driven by msal: discovery, client-credentials tokens, and Entra's error answers."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from typing import Any
+
+import jwt
+import msal
+import pytest
+
+from erp_exchange_plugin.testing.emulator.client import EWS_SCOPE, msal_app, trusting_session
+
+
+def _token_statuses(emu: Any) -> list[int]:
+    return [e.status for e in emu.request_log.entries() if e.operation == "token"]
+
+
+def test_client_credentials_token_is_a_signed_jwt_for_ews(emu: Any, app: Any) -> None:
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert result["token_type"] == "Bearer"
+    assert result["expires_in"] > 300
+    jwks = jwt.PyJWKClient(
+        f"{emu.authority}/discovery/v2.0/keys", ssl_context=ssl.create_default_context(cafile=emu.ca_file)
+    )
+    key = jwks.get_signing_key_from_jwt(result["access_token"])
+    claims = jwt.decode(result["access_token"], key.key, algorithms=["RS256"], audience="https://outlook.office365.com")
+    assert claims["tid"] == emu.tenant_id
+    assert claims["appid"] == emu.client_id
+    assert "full_access_as_app" in claims["roles"]
+    assert claims["exp"] - time.time() > 300
+
+
+def test_second_token_comes_from_msal_cache(emu: Any, app: Any) -> None:
+    first = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    second = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert second["access_token"] == first["access_token"]
+    assert second.get("token_source") == "cache"
+    assert emu.request_log.count("token") == 1
+
+
+def test_wrong_secret_is_invalid_client_7000215_with_http_401(emu: Any) -> None:
+    app = msal_app(emu.authority, emu.client_id, "not-the-secret", emu.ca_file)
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert result["error"] == "invalid_client"
+    assert result["error_codes"] == [7000215]
+    assert result["error_description"].startswith("AADSTS7000215: Invalid client secret provided.")
+    assert _token_statuses(emu) == [401]
+
+
+def test_unknown_client_is_unauthorized_client(emu: Any) -> None:
+    app = msal_app(emu.authority, "00000000-0000-0000-0000-000000000001", "x", emu.ca_file)
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert result["error"] == "unauthorized_client"
+    assert result["error_codes"] == [700016]
+    assert _token_statuses(emu) == [400]
+
+
+def test_scope_without_default_suffix_is_invalid_scope(emu: Any, app: Any) -> None:
+    result = app.acquire_token_for_client(scopes=["https://outlook.office365.com/EWS.AccessAsUser.All"])
+    assert result["error"] == "invalid_scope"
+    assert result["error_codes"] == [1002012]
+
+
+def test_unknown_resource_is_invalid_resource(app: Any) -> None:
+    result = app.acquire_token_for_client(scopes=["https://nothing.example/.default"])
+    assert result["error"] == "invalid_resource"
+    assert result["error_codes"] == [500011]
+
+
+def test_unknown_tenant_fails_discovery_in_the_msal_constructor(emu: Any) -> None:
+    with pytest.raises(ValueError, match="Unable to get authority configuration"):
+        msal.ConfidentialClientApplication(
+            emu.client_id,
+            client_credential=emu.client_secret,
+            authority=f"{emu.base_url}/11111111-2222-3333-4444-555555555555",
+            instance_discovery=False,
+            http_client=trusting_session(emu.ca_file),
+        )
