@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 from exchangelib import (
     DELEGATE,
-    CalendarItem,
     Contact,
     Credentials,
     ExtendedProperty,
-    Message,
-    Task,
 )
 
+from erp_exchange_plugin.ews.properties import PROPERTY_SET_ID, register
 from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app
 from erp_exchange_plugin.testing.emulator.fixtures import ews_emulator, ews_emulator_clean
 from erp_exchange_plugin.testing.emulator.server import Emulator
@@ -25,26 +23,17 @@ __all__ = ["ews_emulator", "ews_emulator_clean"]
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 
 
-class ErpId(ExtendedProperty):
-    """The connector's ERP id, as an extended property (notes/exchangelib.md 2d)."""
-
-    property_set_id = "f3f4a2c0-1b2c-4d5e-8f90-123456789abc"
-    property_name = "ErpId"
-    property_type = "String"
-
-
 class ErpVersion(ExtendedProperty):
     """An integer extended property, for typed restrictions."""
 
-    property_set_id = "f3f4a2c0-1b2c-4d5e-8f90-123456789abc"
+    property_set_id = PROPERTY_SET_ID
     property_name = "ErpVersion"
     property_type = "Integer"
 
 
-ERP_ID_KEY = "f3f4a2c0-1b2c-4d5e-8f90-123456789abc:ErpId:String"
+ERP_ID_KEY = f"{PROPERTY_SET_ID}:ErpId:String"
 
-for _cls in (Contact, CalendarItem, Task, Message):
-    _cls.register("erp_id", ErpId)
+register()  # the connector's own erp_id / erp_installation properties (one registration per process)
 Contact.register("erp_version", ErpVersion)
 
 
@@ -75,7 +64,9 @@ def account(emu: Emulator, app: Any) -> Callable[..., Any]:
 def basic_account(emu: Emulator) -> Callable[..., Any]:
     """Factory: a Basic-auth exchangelib Account (delegate access) as ``user`` on ``address``."""
 
-    def make(address: str = ALICE, user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def make(
+        address: str = ALICE, user: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         user = user or address
         password = password if password is not None else emu.password(user)
         return connect(address, emu.ews_url, Credentials(user, password), access_type=DELEGATE, **kwargs)

@@ -13,7 +13,12 @@ from typing import Any
 import exchangelib
 from exchangelib import Contact
 
-from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app, trust_ca_in_exchangelib
+from erp_exchange_plugin.testing.emulator.client import (
+    MsalCredentials,
+    connect,
+    msal_app,
+    trust_ca_in_exchangelib,
+)
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -44,7 +49,16 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
     state = tmp_path / "state.json"
     proc, info = _start("--mailbox", "erin@example.com:pw", "--latency-ms", "1", "--state", str(state))
     try:
-        assert set(info) >= {"ews_url", "authority", "tenant_id", "client_id", "client_secret", "ca_file", "admin_url", "mailboxes"}
+        assert set(info) >= {
+            "ews_url",
+            "authority",
+            "tenant_id",
+            "client_id",
+            "client_secret",
+            "ca_file",
+            "admin_url",
+            "mailboxes",
+        }
         assert info["mailboxes"] == ["erin@example.com"]
         acc = _account(info, "erin@example.com")
         contact = Contact(folder=acc.contacts, display_name="Persisted", erp_id="ERP-P")

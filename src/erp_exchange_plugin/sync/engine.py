@@ -11,7 +11,9 @@ A run, in order (DESIGN.md section 5):
    on both sides is a conflict resolved by the policy and logged. The page's ERP writes, the
    pairs and the new sync state are committed together.
 3. **Push** the ERP's changes since the stored cursor, a page at a time, as bulk creates and
-   updates (chunks of 100); pairs and the cursor are committed together.
+   updates (chunks of 100); pairs and the cursor are committed together. When the run wrote to
+   Exchange, one more pull consumes the echoes of its own writes, so the stored sync state is
+   past them (Exchange folds "created then deleted" after an old sync state into nothing).
 4. **Delete** what one side deleted on the other side, unless the deletion guard stops it: a
    deletion is first recorded as pending, and only applied when the run's total stays under the
    guard's limits. An edit always wins over a deletion: nothing edited is lost.
@@ -26,7 +28,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from erp_hookspecs import Alert, Alerts, Record, RecordNotFound, RecordStore, Severity, VersionConflict
 from exchangelib import errors as ex
 
 from erp_exchange_plugin.errors import ExchangeError
@@ -38,6 +39,7 @@ from erp_exchange_plugin.sync.exchange import Change, ExchangeFolder
 from erp_exchange_plugin.sync.guard import DeleteGuard
 from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, EXCHANGE, ConflictPolicy, winner
 from erp_exchange_plugin.sync.report import RunReport
+from erp_hookspecs import Alert, Alerts, Record, RecordNotFound, RecordStore, Severity, VersionConflict
 
 log = get_logger(__name__)
 
@@ -179,6 +181,11 @@ class _Run:
                 self.pull(full=True)
             self.push()
             self.apply_deletes()
+            ours = self.report.to_exchange
+            if ours.created or ours.updated or ours.deleted:
+                # consume the echoes of our own writes now: a later delete of an item we created
+                # would otherwise be folded by Exchange into "never existed" for our old sync state
+                self.pull(full=False)
         except ForeignInstallation as exc:
             self.report.stopped = exc.message
             self.alert(exc.code, exc.message)

@@ -8,14 +8,20 @@ result lists instead of aborting the chunk.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
-from exchangelib import ID_ONLY, MOVE_TO_DELETED_ITEMS, SEND_TO_NONE
 from exchangelib import errors as ex
 from exchangelib.fields import FieldPath
-from exchangelib.items import ALL_OCCURRENCES, NEVER_OVERWRITE, SAVE_ONLY
+from exchangelib.items import (
+    ALL_OCCURRENCES,
+    ID_ONLY,
+    MOVE_TO_DELETED_ITEMS,
+    NEVER_OVERWRITE,
+    SAVE_ONLY,
+    SEND_TO_NONE,
+)
 from exchangelib.services import SyncFolderItems, UpdateItem
 
 from erp_exchange_plugin.ews.account import Connection

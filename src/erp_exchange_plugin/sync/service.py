@@ -1,0 +1,113 @@
+"""The sync service of one host: state, tokens and open connections, and a user's sync across item types.
+
+One :class:`SyncService` lives as long as the plugin serves a host (its state database): it
+keeps each user's exchangelib connection open between ticks (so a no-change run costs one
+SyncFolderItems per folder, not a folder lookup too) and reopens it when the settings change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+
+from erp_exchange_plugin.auth.tokens import TokenProvider
+from erp_exchange_plugin.errors import ExchangeError
+from erp_exchange_plugin.ews.account import Connection, connect
+from erp_exchange_plugin.ews.retry import RetryPolicy
+from erp_exchange_plugin.log import get_logger
+from erp_exchange_plugin.plugin_types import ItemType
+from erp_exchange_plugin.settings import ExchangeSettings
+from erp_exchange_plugin.state import StateStore
+from erp_exchange_plugin.sync.engine import SyncJob, run_sync
+from erp_exchange_plugin.sync.exchange import ExchangeFolder
+from erp_exchange_plugin.sync.guard import DeleteGuard
+from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, ConflictPolicy
+from erp_exchange_plugin.sync.report import RunReport
+from erp_hookspecs import HostServices
+
+log = get_logger(__name__)
+
+PLUGIN_NAME = "exchange"
+
+
+class SyncService:
+    """Runs users' syncs for one host.
+
+    :param host: The host services.
+    :param item_types: The item types to sync, by name.
+    :param tokens: The token provider (default: one with a persisted cache in the state directory).
+    """
+
+    def __init__(
+        self,
+        host: HostServices,
+        item_types: Mapping[str, ItemType],
+        *,
+        tokens: TokenProvider | None = None,
+        guard: DeleteGuard | None = None,
+        policy: ConflictPolicy = DEFAULT_POLICY,
+    ) -> None:
+        self.host = host
+        self.item_types = dict(item_types)
+        location = host.state_location(PLUGIN_NAME)
+        self.state = StateStore(location.database_url)
+        self.tokens = tokens or TokenProvider(location.directory / "token-cache.json")
+        self.guard = guard or DeleteGuard()
+        self.policy = policy
+        self._connections: dict[str, Connection] = {}
+        self._lock = threading.Lock()
+
+    def connection(self, settings: ExchangeSettings) -> Connection:
+        """The open connection for ``settings``' user, reopened when the settings changed."""
+        with self._lock:
+            conn = self._connections.get(settings.user_id)
+            if conn is not None and conn.settings == settings and not conn.closed:
+                return conn
+            if conn is not None:
+                conn.close()
+        conn = connect(settings, self.tokens)
+        with self._lock:
+            self._connections[settings.user_id] = conn
+        return conn
+
+    def forget(self, user_id: str) -> None:
+        """Close and drop ``user_id``'s connection (after a failure, or when the user is disabled)."""
+        with self._lock:
+            conn = self._connections.pop(user_id, None)
+        if conn is not None:
+            conn.close()
+
+    def sync_user(self, settings: ExchangeSettings, names: Iterable[str] | None = None) -> list[RunReport]:
+        """Sync ``settings``' user for each item type (all by default), one after the other.
+
+        :raises erp_exchange_plugin.errors.ExchangeError: the connection failed (reported by the caller).
+        """
+        conn = self.connection(settings)
+        reports = []
+        for name in names if names is not None else sorted(self.item_types):
+            item_type = self.item_types[name]
+            retry = RetryPolicy()
+            job = SyncJob(
+                user_id=settings.user_id,
+                item_type=item_type,
+                records=self.host.records(item_type.erp_entity, settings.user_id),
+                state=self.state,
+                folder=ExchangeFolder(conn, item_type.backends["ews"], retry),  # type: ignore[arg-type]
+                policy=self.policy,
+                guard=self.guard,
+                alerts=self.host.alerts,
+            )
+            try:
+                reports.append(run_sync(job))
+            except ExchangeError:
+                self.forget(settings.user_id)
+                raise
+        return reports
+
+    def close(self) -> None:
+        """Close every connection and the state database."""
+        with self._lock:
+            conns, self._connections = list(self._connections.values()), {}
+        for conn in conns:
+            conn.close()
+        self.state.close()
