@@ -4,6 +4,9 @@
     erp-exchange plugins [--json]     loaded extensions, their hooks, item types, mail providers,
                                       broken ones and why
     erp-exchange demo [--json]        the stub host loading the plugin and resolving users' settings
+    erp-exchange check (--host-dir DIR --user ID | --settings FILE) [--json]
+                                      "Test & Enable": token, connection, access to every folder
+    erp-exchange emulator [...]       a local Exchange (EWS + Entra ID) for tests and the demo
 
 The command line configures structlog for itself (console lines on stderr, or JSON with
 ``--log-json``); the library never does.
@@ -17,11 +20,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, TextIO
 
 from erp_exchange_plugin import __version__
 from erp_exchange_plugin.log import configure_cli_logging
 from erp_exchange_plugin.manager import ExtensionManager
+from erp_exchange_plugin.settings import Resolution, resolve
 
 
 def _host_registration() -> list[dict[str, Any]]:
@@ -81,6 +86,42 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     return run_demo(json_output=args.json, out=out)
 
 
+def _load_resolution(args: argparse.Namespace) -> Resolution:
+    if args.settings is not None:
+        try:
+            data = json.loads(Path(args.settings).read_text())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"erp-exchange check: cannot read {args.settings}: {exc}") from None
+        if not isinstance(data, dict):
+            raise SystemExit(f"erp-exchange check: {args.settings} must hold a JSON object")
+        return resolve(
+            str(data.get("user_id", "user")),
+            data.get("user", {}),
+            data.get("tenant", {}),
+            host_email=data.get("email"),
+        )
+    from erp_exchange_plugin.plugin import resolve_user
+    from erp_exchange_plugin.testing import StubHost
+
+    with StubHost(Path(args.host_dir), load_entry_points=False) as host:
+        if host.users.get(args.user) is None:
+            raise SystemExit(f"erp-exchange check: the host in {args.host_dir} has no user {args.user!r}")
+        return resolve_user(host, args.user)
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    from erp_exchange_plugin.auth.tokens import TokenProvider
+    from erp_exchange_plugin.check import print_report, run_check
+
+    report = run_check(_load_resolution(args), TokenProvider())
+    if args.json:
+        json.dump(report.as_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        print_report(report, out)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``erp-exchange``."""
     parser = argparse.ArgumentParser(prog="erp-exchange", description="The ERP's Exchange connector.")
@@ -96,12 +137,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the demo against the stub host")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
     demo.set_defaults(func=_demo)
+
+    check = commands.add_parser("check", help="test one user's connection (token, EWS, folders)")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("--host-dir", help="a stub host's directory (its SQLite ERP holds the settings)")
+    source.add_argument(
+        "--settings", help='a JSON file: {"user_id", "email", "tenant": {...}, "user": {...}}'
+    )
+    check.add_argument("--user", help="the user to check (with --host-dir)")
+    check.add_argument("--json", action="store_true", help="print JSON")
+    check.set_defaults(func=_check)
+
+    commands.add_parser("emulator", help="run a local Exchange (EWS + Entra ID); --help shows its options")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run ``erp-exchange``; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:  # its own options, --help included, go to the emulator's parser
+        from erp_exchange_plugin.testing.emulator.cli import main as emulator_main
+
+        return emulator_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "check" and args.host_dir is not None and not args.user:
+        parser.error("check --host-dir needs --user")
     configure_cli_logging(json=args.log_json, level=logging.DEBUG if args.verbose else logging.WARNING)
     func: Callable[[argparse.Namespace, TextIO], int] = args.func
     return func(args, out or sys.stdout)
