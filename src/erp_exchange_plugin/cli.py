@@ -100,7 +100,7 @@ def _load_resolution(args: argparse.Namespace) -> Resolution:
             data.get("tenant", {}),
             host_email=data.get("email"),
         )
-    from erp_exchange_plugin.plugin import resolve_user
+    from erp_exchange_plugin.settings.host import resolve_user
     from erp_exchange_plugin.testing import StubHost
 
     with StubHost(Path(args.host_dir), load_entry_points=False) as host:

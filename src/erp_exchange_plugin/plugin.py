@@ -1,34 +1,25 @@
 """The host-hook implementations: the target of the entry point ``erp = exchange``.
 
 Thin on purpose: each hook reads what it needs from the host services and delegates to the
-package that does the work (settings/, and later sync/, mail/, scheduler/).
+package that does the work (settings/, scheduler/ and sync/, and later mail/).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from erp_exchange_plugin.log import get_logger
 from erp_exchange_plugin.manager import ExtensionManager
-from erp_exchange_plugin.settings import SECTION, Resolution, resolve
-from erp_hookspecs import FieldError, HostServices, SettingsResult, hookimpl
+from erp_exchange_plugin.scheduler.tick import Ticker
+from erp_exchange_plugin.settings import SECTION
+from erp_exchange_plugin.settings.host import resolve_user
+from erp_exchange_plugin.sync.service import PLUGIN_NAME, SyncService
+from erp_hookspecs import FieldError, HostServices, SettingsResult, TickReport, hookimpl
 
 log = get_logger(__name__)
-
-
-def resolve_user(host: HostServices, user_id: str, proposed: Mapping[str, Any] | None = None) -> Resolution:
-    """Resolve ``user_id``'s settings from the host (or from ``proposed``: our section's new values)."""
-    user = host.users.get(user_id)
-    tenant_raw = host.settings.tenant_section(SECTION)
-    user_raw = proposed if proposed is not None else host.settings.user_section(user_id, SECTION)
-    return resolve(
-        user_id,
-        user_raw,
-        tenant_raw,
-        host_email=user.email if user is not None else None,
-        proposed=proposed is not None,
-    )
 
 
 class ExchangePlugin:
@@ -36,6 +27,8 @@ class ExchangePlugin:
 
     def __init__(self, extensions: ExtensionManager | None = None) -> None:
         self._extensions = extensions
+        self._services: dict[str, SyncService] = {}
+        self._lock = threading.Lock()
 
     @property
     def extensions(self) -> ExtensionManager:
@@ -65,6 +58,28 @@ class ExchangePlugin:
                 fields=sorted({e.field for e in resolution.errors}),
             )
         return resolution.to_result()
+
+    def service(self, host: HostServices) -> SyncService:
+        """The sync service of ``host`` (one per state database, kept between ticks)."""
+        key = host.state_location(PLUGIN_NAME).database_url
+        with self._lock:
+            service = self._services.get(key)
+            if service is None:
+                service = SyncService(host, self.extensions.item_types)
+                self._services[key] = service
+            return service
+
+    def close(self) -> None:
+        """Close every host's connections and state (a host calls it on shutdown; tests too)."""
+        with self._lock:
+            services, self._services = list(self._services.values()), {}
+        for service in services:
+            service.close()
+
+    @hookimpl
+    def on_timer_tick(self, host: HostServices, now: datetime, budget_seconds: float) -> TickReport:
+        """Sync the users that are due (see the spec in erp_hookspecs)."""
+        return Ticker(host, self.service(host)).tick(now, budget_seconds)
 
 
 plugin = ExchangePlugin()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from erp_exchange_plugin.item_types import contacts
-from erp_exchange_plugin.plugin import resolve_user
 from erp_exchange_plugin.settings import SECTION, ExchangeSettings
+from erp_exchange_plugin.settings.host import resolve_user
 from erp_exchange_plugin.sync.report import RunReport
 from erp_exchange_plugin.sync.service import SyncService
 from erp_exchange_plugin.testing import StubHost
