@@ -37,7 +37,9 @@ def exchange_report(reports: list[object]) -> object:
     return mine
 
 
-def test_hook_on_timer_tick_syncs_every_due_user_and_reports_per_item_type(host: StubHost, emu: Emulator) -> None:
+def test_hook_on_timer_tick_syncs_every_due_user_and_reports_per_item_type(
+    host: StubHost, emu: Emulator
+) -> None:
     host.records("address", "anna").put(None, {"display_name": "Anna's customer"}, None)
     host.records("address", "ben").put(None, {"display_name": "Ben's supplier"}, None)
     emu.create_item("bob@example.com", "contacts", {"DisplayName": "Ben's Outlook contact"})
@@ -47,7 +49,9 @@ def test_hook_on_timer_tick_syncs_every_due_user_and_reports_per_item_type(host:
     assert runs[("anna", "contacts")]["to_exchange"]["created"] == 1
     assert runs[("ben", "contacts")]["to_erp"]["created"] == 1
     assert any(e.startswith("carl: settings invalid") for e in report.errors)  # type: ignore[attr-defined]
-    assert [v.fields["DisplayName"] for v in emu.items("alice@example.com", "contacts")] == ["Anna's customer"]
+    assert [v.fields["DisplayName"] for v in emu.items("alice@example.com", "contacts")] == [
+        "Anna's customer"
+    ]
 
 
 def test_hook_on_timer_tick_respects_each_users_interval(host: StubHost, emu: Emulator) -> None:

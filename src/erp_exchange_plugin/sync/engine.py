@@ -474,6 +474,8 @@ class _Run:
                         )
                         self.unstage(batch, record.record_id)
                         creates.append((record, fields, fp))
+                    elif pair.erp_version != record.version:
+                        self.stage(batch, replace(pair, erp_version=record.version))
                 elif pair.pending_delete == PENDING_EXCHANGE:
                     continue
                 elif fp == pair.erp_fp:
@@ -565,15 +567,34 @@ class _Run:
 
     def delete_in_erp(self, pending: list[Pair]) -> None:
         batch = _Batch()
+        revived: list[tuple[Record, dict[str, Any], str]] = []
         for pair in pending:
-            try:
-                self.job.records.delete(pair.erp_id, pair.erp_version)
-                self.report.to_erp.deleted += 1
-            except RecordNotFound:
-                pass
-            except VersionConflict:
-                continue  # edited meanwhile: the next run's push re-creates it in Exchange
-            self.unstage(batch, pair.erp_id)
+            version = pair.erp_version
+            for _attempt in range(2):
+                try:
+                    self.job.records.delete(pair.erp_id, version)
+                    self.report.to_erp.deleted += 1
+                    self.unstage(batch, pair.erp_id)
+                    break
+                except RecordNotFound:
+                    self.unstage(batch, pair.erp_id)
+                    break
+                except VersionConflict:
+                    record = self.job.records.get(pair.erp_id)
+                    fields = self.erp_fields(record) if record is not None else None
+                    if record is None or fields is None:
+                        break
+                    fp = self.fp(fields)
+                    if fp == pair.erp_fp:
+                        version = record.version  # only the version moved: the content is what was deleted
+                        continue
+                    self.report.conflicts.append(
+                        f"{pair.erp_id}: deleted in Exchange but edited in the ERP: kept, re-created in Exchange"
+                    )
+                    self.unstage(batch, pair.erp_id)
+                    revived.append((record, fields, fp))
+                    break
+        self.create_in_exchange(batch, revived)
         self.commit(batch, None)
 
     def delete_in_exchange(self, pending: list[Pair]) -> None:
