@@ -44,11 +44,16 @@ class DovecotUser:
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
-    """A Dovecot on free loopback ports for the whole session, stopped at its end."""
+def dovecot() -> Iterator[Dovecot]:
+    """A Dovecot on free loopback ports for the whole session, stopped (and its directory removed) at its end.
+
+    Its directory is a fresh ``/tmp/erp-dovecot-*`` rather than pytest's ``tmp_path``: Dovecot's
+    auth and mail processes run as other users and need to traverse every parent directory,
+    and pytest's base temporary directory is private (mode 0700).
+    """
     if dovecot_binary() is None:
         pytest.skip("dovecot is not installed: apt-get install dovecot-imapd dovecot-pop3d")
-    server = Dovecot(tmp_path_factory.mktemp("dovecot"))
+    server = Dovecot()
     server.start()
     try:
         yield server
