@@ -214,7 +214,9 @@ class Dovecot:
     def __init__(self, directory: Path | None = None) -> None:
         binary = dovecot_binary()
         if binary is None:
-            raise DovecotUnavailable("the dovecot binary is not installed (apt-get install dovecot-imapd dovecot-pop3d)")
+            raise DovecotUnavailable(
+                "the dovecot binary is not installed (apt-get install dovecot-imapd dovecot-pop3d)"
+            )
         self._binary = binary
         self._own_dir = directory is None
         self.directory = Path(tempfile.mkdtemp(prefix="erp-dovecot-")) if directory is None else directory
