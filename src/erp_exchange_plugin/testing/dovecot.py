@@ -4,7 +4,7 @@
 from ``/etc/dovecot`` is read), makes a throw-away CA and a server certificate for
 ``127.0.0.1``/``localhost``, and runs ``dovecot -F -c <conf>`` in the foreground on four free
 loopback ports: IMAP (with STARTTLS), IMAPS, POP3 (with STLS) and POP3S. Users live in a
-passwd-file with plain passwords; mail lives in one Maildir per user, owned by ``nobody``
+passwd-file per user with a plain password; mail lives in one Maildir per user, owned by ``nobody``
 (Dovecot refuses mail access as root). A user's password is also accepted as an XOAUTH2 /
 OAUTHBEARER token: Dovecot 2.3 verifies the token of those mechanisms against the passdb
 like a password, which proves our SASL exchange on the wire without an identity provider.
@@ -25,6 +25,7 @@ import ipaddress
 import itertools
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -173,11 +174,11 @@ service anvil {{
 }}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/users
+  args = scheme=PLAIN username_format=%u {d}/users.d/%u
 }}
 userdb {{
   driver = passwd-file
-  args = username_format=%u {d}/users
+  args = username_format=%u {d}/users.d/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -221,7 +222,7 @@ class Dovecot:
         self._own_dir = directory is None
         self.directory = Path(tempfile.mkdtemp(prefix="erp-dovecot-")) if directory is None else directory
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.directory.chmod(0o755)  # the auth process (user dovecot) reads the users file
+        self.directory.chmod(0o755)  # the auth process (user dovecot) reads the users' files
         self.host = "127.0.0.1"
         self.ports = Ports(*_free_ports(4))
         self.ca_file, self.cert_file, self.key_file = make_ca_and_server_cert(self.directory)
@@ -234,7 +235,7 @@ class Dovecot:
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
-        (self.directory / "users").write_text("")
+        (self.directory / "users.d").mkdir(exist_ok=True)
         (self.directory / "dovecot.conf").write_text(
             _CONFIG.format(
                 d=self.directory,
@@ -307,9 +308,15 @@ class Dovecot:
     # -- users and mail ----------------------------------------------------------------------------
 
     def add_user(self, name: str, password: str) -> None:
-        """Add a user (Dovecot rereads the users file on its next lookup)."""
-        if ":" in name or ":" in password or "\n" in name + password:
-            raise ValueError("user names and passwords in the users file may not contain ':' or newlines")
+        """Add a user who can log in at once with ``password`` (also accepted as an XOAUTH2 token).
+
+        :raises ValueError: ``name`` is not made of letters, digits, ``.``, ``_``, ``-``, or the
+            password contains ``:`` or a control character, or the user exists.
+        """
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+            raise ValueError(f"not a usable user name: {name!r}")
+        if ":" in password or any(ord(c) < 32 for c in password):
+            raise ValueError("a password in a passwd-file may not contain ':' or control characters")
         with self._lock:
             if name in self._users:
                 raise ValueError(f"user {name!r} exists already")
@@ -319,10 +326,11 @@ class Dovecot:
                 (home / sub).mkdir(parents=True, exist_ok=True)
             for path in (home, *home.rglob("*")):
                 os.chown(path, self._uid, self._gid)
-            lines = "".join(f"{u}:{{PLAIN}}{p}::::{self.mail_root / u}::\n" for u, p in self._users.items())
-            tmp = self.directory / "users.tmp"
-            tmp.write_text(lines)
-            tmp.replace(self.directory / "users")
+            # One passwd-file per user, written once: Dovecot checks a changed passwd-file at
+            # most once a second, so a user added to a shared file could not log in at once.
+            tmp = self.directory / "users.d" / f".{name}.tmp"
+            tmp.write_text(f"{name}:{{PLAIN}}{password}::::{home}::\n")
+            tmp.replace(self.directory / "users.d" / name)
 
     def maildir(self, user: str, folder: str = "INBOX") -> Path:
         """The Maildir directory of ``user``'s ``folder`` (created, owned by the mail user)."""
