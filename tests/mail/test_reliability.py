@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -129,20 +130,27 @@ def test_a_uidvalidity_change_does_not_redeliver_the_mailbox(
     assert counting.mail_sink.calls == 2  # the six old messages never reached the host again
     # Reconciled by Message-ID and size without fetching bodies: only the two new messages and
     # the old one without a Message-ID (recognised by its content digest) were downloaded.
-    assert last_imap_body_count(dovecot_user) == 3
+    assert imap_body_counts(dovecot_user, 2) == [6, 3]
     assert [m.raw for m in host.received_mail()] == [*old, fresh, reused_id]
     assert checkpoints.imap(mailbox.mailbox_id, "INBOX") == ImapCheckpoint(new_validity, 8)
     assert fetch(mailbox).delivered == 0
 
 
-def last_imap_body_count(user: DovecotUser) -> int:
-    """``body_count`` of the user's last IMAP session, from Dovecot's log."""
-    lines = [
-        line
-        for line in user.server.log_text().splitlines()
-        if f"imap({user.name})" in line and "Logged out" in line
-    ]
-    return int(lines[-1].split("body_count=")[1].split()[0])
+def imap_body_counts(user: DovecotUser, sessions: int) -> list[int]:
+    """``body_count`` of each of the user's first ``sessions`` IMAP sessions, from Dovecot's log.
+
+    Waits for the log lines: Dovecot writes them after the client has gone.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [
+            line
+            for line in user.server.log_text().splitlines()
+            if f"imap({user.name})" in line and "Logged out" in line
+        ]
+        if len(lines) >= sessions or time.monotonic() > deadline:
+            return [int(line.split("body_count=")[1].split()[0]) for line in lines[:sessions]]
+        time.sleep(0.05)
 
 
 def test_without_actions_the_server_is_left_alone(dovecot_user: DovecotUser, fetch: Fetcher) -> None:

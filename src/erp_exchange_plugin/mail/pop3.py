@@ -65,7 +65,11 @@ class Pop3Session:
                 initial = base64.b64encode(xoauth2_string(s.username, token())).decode("ascii")
                 # poplib has no AUTH command; SASL with an initial response is one line (RFC 5034).
                 conn: Any = self.conn
-                conn._shortcmd(f"AUTH XOAUTH2 {initial}")
+                answer = conn._shortcmd(f"AUTH XOAUTH2 {initial}")
+                if not answer.startswith(b"+OK"):
+                    # A "+ <challenge>" carries the server's error; an empty line ends the exchange.
+                    conn._shortcmd("")
+                    raise poplib.error_proto(b"-ERR XOAUTH2 exchange did not end with +OK")
             else:
                 assert s.password is not None  # guaranteed by the settings schema
                 self.conn.user(s.username)
