@@ -162,3 +162,50 @@ def test_invalid_settings_are_reported_per_field(
     assert "security: must be one of tls, starttls, none" in report.errors[0]
     assert [a.code for a in host.raised_alerts()] == ["mail.settings_invalid"]
     assert CANARY not in repr((report, host.raised_alerts()))
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+def test_a_server_that_never_greets_times_out_as_unreachable(
+    dovecot_user: DovecotUser, host: StubHost, checkpoints: MailCheckpoints, protocol: str
+) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        mailbox = mailbox_for(dovecot_user, protocol, "starttls", port=port, timeout_seconds=1)
+        with pytest.raises(HostUnreachable, match="did not answer in time"):
+            FETCHERS[protocol](host, mailbox, FetchContext(checkpoints))
+
+
+def test_the_canary_secret_appears_nowhere(
+    dovecot: object, host: StubHost, fetch: Fetcher, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole flow with a secret password and token, good and bad runs: every captured byte is searched."""
+    from erp_exchange_plugin.testing.dovecot import Dovecot
+
+    assert isinstance(dovecot, Dovecot)
+    canary = "canary-9c1d2e3f4a5b"
+    dovecot.add_user("canaryuser", canary)
+    user = DovecotUser(dovecot, "canaryuser", canary)
+    user.deliver(message(1))
+    with structlog.testing.capture_logs() as logs:
+        reports = [
+            fetch(mailbox_for(user, "imap")),
+            fetch(mailbox_for(user, "pop3", "starttls")),
+            fetch(mailbox_for(user, "imap", password=canary + "-wrong")),
+            fetch(mailbox_for(user, "pop3", ca_file=None)),
+            fetch(mailbox_for(user, "imap", port=1, security="none")),
+        ]
+        fetch.tokens = lambda _mailbox: lambda: canary
+        reports.append(fetch(mailbox_for(user, "imap", auth="xoauth2", password=None)))
+        fetch.tokens = lambda _mailbox: lambda: canary + "-expired"
+        reports.append(fetch(mailbox_for(user, "pop3", auth="xoauth2", password=None)))
+    assert [r.delivered for r in reports] == [1, 1, 0, 0, 0, 1, 0]
+    assert all(r.errors for r in reports[2:5]) and reports[6].errors
+    captured = capsys.readouterr()
+    texts = [repr(reports), repr(logs), captured.out, captured.err, repr(host.raised_alerts())]
+    assert not [t for t in texts if canary in t]
+    state_files = list((host.directory / "plugins").rglob("state.sqlite3*"))
+    assert state_files
+    for path in [*state_files, *host.directory.glob("erp.sqlite3*")]:
+        assert canary.encode() not in path.read_bytes(), path
