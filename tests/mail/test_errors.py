@@ -201,7 +201,8 @@ def test_the_canary_secret_appears_nowhere(
         fetch.tokens = lambda _mailbox: lambda: canary + "-expired"
         reports.append(fetch(mailbox_for(user, "pop3", auth="xoauth2", password=None)))
     assert [r.delivered for r in reports] == [1, 1, 0, 0, 0, 1, 0]
-    assert all(r.errors for r in reports[2:5]) and reports[6].errors
+    assert all(r.errors for r in reports[2:5])
+    assert reports[6].errors
     captured = capsys.readouterr()
     texts = [repr(reports), repr(logs), captured.out, captured.err, repr(host.raised_alerts())]
     assert not [t for t in texts if canary in t]
