@@ -55,6 +55,13 @@ def test_several_folders_are_fetched_in_order(
     assert [m.raw for m in host.received_mail()] == [message(1), message(2)]
 
 
+def test_a_folder_with_a_non_ascii_name(dovecot_user: DovecotUser, host: StubHost, fetch: Fetcher) -> None:
+    dovecot_user.deliver(message(1), folder="Entw&APw-rfe")  # Maildir++ keeps IMAP's modified UTF-7 on disk
+    report = fetch(mailbox_for(dovecot_user, folder="Entwürfe"))
+    assert (report.delivered, report.errors) == (1, ())
+    assert [m.raw for m in host.received_mail()] == [message(1)]
+
+
 def test_a_missing_folder_is_a_clear_error(dovecot_user: DovecotUser, host: StubHost, fetch: Fetcher) -> None:
     report = fetch(mailbox_for(dovecot_user, folder="Nope"))
     assert report.delivered == 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from erp_exchange_plugin.mail.imap import _uid_set, parse_internaldate
+from erp_exchange_plugin.mail.imap import _uid_set, encode_folder, parse_internaldate
 from erp_exchange_plugin.mail.message import digest, inspect, message_key, normalise_message_id
 
 
@@ -67,3 +67,17 @@ def test_internaldate() -> None:
 def test_uid_sets_are_compact() -> None:
     assert _uid_set([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10"
     assert _uid_set([5]) == "5"
+
+
+@pytest.mark.parametrize(
+    ("name", "encoded"),
+    [
+        ("INBOX", "INBOX"),
+        ("Entwürfe", "Entw&APw-rfe"),
+        ("A&B", "A&-B"),
+        ("日本語", "&ZeVnLIqe-"),
+        ("~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"),  # RFC 3501's example
+    ],
+)
+def test_folder_names_in_modified_utf7(name: str, encoded: str) -> None:
+    assert encode_folder(name) == encoded

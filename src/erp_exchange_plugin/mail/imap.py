@@ -21,6 +21,7 @@ Per folder and run:
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -182,10 +183,31 @@ class ImapSession:
         self._close()
 
 
+def encode_folder(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 section 5.1.3): ``Entwürfe`` -> ``Entw&APw-rfe``."""
+    out: list[str] = []
+    wide: list[str] = []
+
+    def flush() -> None:
+        if wide:
+            packed = base64.b64encode("".join(wide).encode("utf-16-be")).rstrip(b"=").replace(b"/", b",")
+            out.append("&" + packed.decode("ascii") + "-")
+            wide.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            wide.append(ch)
+    flush()
+    return "".join(out)
+
+
 def _quote(folder: str) -> str:
     if folder.upper() == "INBOX":
         return "INBOX"
-    escaped = folder.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = encode_folder(folder).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
