@@ -14,7 +14,7 @@ for thousands of messages) and force a new UIDVALIDITY (:meth:`Dovecot.change_ui
 the event that makes naive IMAP clients fetch a whole mailbox again.
 
 The pytest fixtures are in :mod:`erp_exchange_plugin.testing.dovecot_fixtures`. See
-``/work/shared/notes/local-servers.md`` section 3 for why the configuration looks the way it does.
+the shared notes (``notes/local-servers.md``, section 3) and docs/mail.md for why the configuration looks the way it does.
 """
 
 from __future__ import annotations
