@@ -23,6 +23,7 @@ from erp_exchange_plugin.log import get_logger, scrub_text
 from erp_exchange_plugin.mail.checkpoints import MailCheckpoints
 from erp_exchange_plugin.mail.connect import TokenCallable
 from erp_exchange_plugin.mail.delivery import FetchContext, partial_report
+from erp_exchange_plugin.mail.errors import MailboxBusy
 from erp_exchange_plugin.plugin_types import MailProvider
 from erp_hookspecs import Alert, HostServices, Mailbox, MailFetchReport, Severity
 
@@ -61,12 +62,12 @@ def fetch_mailbox(
     if provider is None:
         return None
     with _running_lock:
-        if mailbox.mailbox_id in _running:
-            return MailFetchReport(
-                mailbox_id=mailbox.mailbox_id,
-                errors=("a fetch of this mailbox is already running; this one was skipped",),
-            )
-        _running.add(mailbox.mailbox_id)
+        busy = mailbox.mailbox_id in _running
+        if not busy:
+            _running.add(mailbox.mailbox_id)
+    if busy:
+        error = MailboxBusy("a fetch of this mailbox is already running; this one was skipped")
+        return _failed(host, mailbox, error.message, error)
     try:
         if checkpoints is None:
             checkpoints = MailCheckpoints.open(host.state_location(STATE_PLUGIN_NAME).database_url)
