@@ -79,6 +79,42 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "mail checkpoints: IMAP UIDVALIDITY and last UID, delivered messages, POP3 UIDLs, EWS inbox sync state",
+        (
+            """CREATE TABLE mail_imap_folders (
+                mailbox_id TEXT NOT NULL,
+                folder TEXT NOT NULL,
+                uidvalidity BIGINT NOT NULL,
+                last_uid BIGINT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (mailbox_id, folder)
+            )""",
+            """CREATE TABLE mail_delivered (
+                mailbox_id TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                message_id TEXT,
+                size BIGINT NOT NULL,
+                delivered_at TEXT NOT NULL,
+                PRIMARY KEY (mailbox_id, digest)
+            )""",
+            "CREATE INDEX mail_delivered_by_message_id ON mail_delivered (mailbox_id, message_id)",
+            """CREATE TABLE mail_pop3_uidls (
+                mailbox_id TEXT NOT NULL,
+                uidl TEXT NOT NULL,
+                seen_at TEXT NOT NULL,
+                PRIMARY KEY (mailbox_id, uidl)
+            )""",
+            """CREATE TABLE mail_ews_sync (
+                mailbox_id TEXT NOT NULL,
+                folder TEXT NOT NULL,
+                sync_state TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (mailbox_id, folder)
+            )""",
+        ),
+    ),
 )
 
 
