@@ -23,7 +23,10 @@ from erp_exchange_plugin.plugin_types import ItemType, MailProvider, PluginError
 
 log = get_logger(__name__)
 
-BUILTIN_PLUGINS: tuple[str, ...] = ("erp_exchange_plugin.item_types.contacts",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "erp_exchange_plugin.item_types.contacts",
+    "erp_exchange_plugin.mail.builtin",
+)
 """Modules of the built-in extensions, registered through the same hooks as third-party ones."""
 
 LOADED = "loaded"

@@ -1,23 +1,32 @@
 """The host-hook implementations: the target of the entry point ``erp = exchange``.
 
 Thin on purpose: each hook reads what it needs from the host services and delegates to the
-package that does the work (settings/, scheduler/ and sync/, and later mail/).
+package that does the work (settings/, scheduler/ and sync/, mail/).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from erp_exchange_plugin.log import get_logger
+from erp_exchange_plugin.mail import fetch_mailbox
 from erp_exchange_plugin.manager import ExtensionManager
 from erp_exchange_plugin.scheduler.tick import Ticker
-from erp_exchange_plugin.settings import SECTION
+from erp_exchange_plugin.settings import SECTION, AuthMode
 from erp_exchange_plugin.settings.host import resolve_user
 from erp_exchange_plugin.sync.service import PLUGIN_NAME, SyncService
-from erp_hookspecs import FieldError, HostServices, SettingsResult, TickReport, hookimpl
+from erp_hookspecs import (
+    FieldError,
+    HostServices,
+    Mailbox,
+    MailFetchReport,
+    SettingsResult,
+    TickReport,
+    hookimpl,
+)
 
 log = get_logger(__name__)
 
@@ -75,6 +84,25 @@ class ExchangePlugin:
             services, self._services = list(self._services.values()), {}
         for service in services:
             service.close()
+
+    @hookimpl
+    def on_mail_fetch(self, host: HostServices, mailbox: Mailbox) -> MailFetchReport | None:
+        """Fetch one mailbox if we provide its protocol (see the spec in erp_hookspecs)."""
+        if mailbox.protocol not in self.extensions.mail_providers:
+            return None
+        return fetch_mailbox(host, mailbox, self.extensions.mail_providers, tokens=self._xoauth2_tokens(host))
+
+    def _xoauth2_tokens(self, host: HostServices) -> Callable[[Mailbox], Callable[[], str] | None]:
+        """XOAUTH2 tokens for a mailbox: the app token of its user's ``oauth_app`` Exchange settings."""
+
+        def for_mailbox(mailbox: Mailbox) -> Callable[[], str] | None:
+            settings = resolve_user(host, mailbox.user_id).settings
+            if settings is None or settings.auth_mode is not AuthMode.OAUTH_APP:
+                return None
+            tokens = self.service(host).tokens
+            return lambda: tokens.acquire(settings).access_token.reveal()
+
+        return for_mailbox
 
     @hookimpl
     def on_timer_tick(self, host: HostServices, now: datetime, budget_seconds: float) -> TickReport:

@@ -15,10 +15,7 @@ from exchangelib import (
 
 from erp_exchange_plugin.ews.properties import PROPERTY_SET_ID, register
 from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app
-from erp_exchange_plugin.testing.emulator.fixtures import ews_emulator, ews_emulator_clean
 from erp_exchange_plugin.testing.emulator.server import Emulator
-
-__all__ = ["ews_emulator", "ews_emulator_clean"]
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 

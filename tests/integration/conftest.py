@@ -13,11 +13,8 @@ from erp_exchange_plugin.settings.host import resolve_user
 from erp_exchange_plugin.sync.report import RunReport
 from erp_exchange_plugin.sync.service import SyncService
 from erp_exchange_plugin.testing import StubHost
-from erp_exchange_plugin.testing.emulator.fixtures import ews_emulator, ews_emulator_clean
 from erp_exchange_plugin.testing.emulator.server import Emulator
 from erp_exchange_plugin.testing.wiring import emulator_tenant_settings
-
-__all__ = ["ews_emulator", "ews_emulator_clean"]
 
 ALICE = "alice@example.com"
 

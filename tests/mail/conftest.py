@@ -21,10 +21,8 @@ from erp_exchange_plugin.manager import ExtensionManager
 from erp_exchange_plugin.plugin_types import MailProvider
 from erp_exchange_plugin.testing import StubHost
 from erp_exchange_plugin.testing.dovecot import Dovecot
-from erp_exchange_plugin.testing.dovecot_fixtures import DovecotUser, dovecot, dovecot_user
+from erp_exchange_plugin.testing.dovecot_fixtures import DovecotUser
 from erp_hookspecs import Delivery, InboundMessage, Mailbox, MailFetchReport
-
-__all__ = ["dovecot", "dovecot_user"]  # the fixtures, imported so pytest finds them
 
 _ids = itertools.count(1)
 

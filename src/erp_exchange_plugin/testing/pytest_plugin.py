@@ -2,6 +2,11 @@
 
 It is active in every pytest run of an environment where erp-exchange-plugin is installed.
 
+- ``ews_emulator`` (session) and ``ews_emulator_clean`` (reset per test): the EWS emulator with its
+  local Entra ID (see :mod:`erp_exchange_plugin.testing.emulator.fixtures`);
+- ``dovecot`` (session) and ``dovecot_user`` (per test): a real Dovecot for IMAP and POP3 (see
+  :mod:`erp_exchange_plugin.testing.dovecot_fixtures`);
+
 - ``stub_host``: a fresh :class:`~erp_exchange_plugin.testing.StubHost` per test, in a
   temporary directory, closed after the test.
 - ``stub_host_entry_points`` and ``stub_host_plugins``: what the ``stub_host`` fixture loads.
@@ -26,7 +31,11 @@ from pathlib import Path
 
 import pytest
 
+from erp_exchange_plugin.testing.dovecot_fixtures import dovecot, dovecot_user
+from erp_exchange_plugin.testing.emulator.fixtures import ews_emulator, ews_emulator_clean
 from erp_exchange_plugin.testing.stub_host import StubHost
+
+__all__ = ["dovecot", "dovecot_user", "ews_emulator", "ews_emulator_clean", "stub_host"]
 
 
 @pytest.fixture
