@@ -12,7 +12,7 @@ import pytest
 
 from erp_exchange_plugin import __version__
 from erp_exchange_plugin.cli import main
-from erp_exchange_plugin.demo import TENANT, USERS
+from erp_exchange_plugin.demo.story import ERP_ADDRESSES, OUTLOOK_CONTACTS
 
 
 def _run(*argv: str) -> tuple[int, str]:
@@ -50,22 +50,25 @@ def test_demo_runs_and_verifies_what_it_shows() -> None:
     assert code == 0, text
     assert "PROBLEM" not in text
     assert "REJECTED, nothing stored" in text
+    assert "Every number above was checked" in text
 
 
 def test_demo_json_matches_the_story_and_hides_secrets() -> None:
     code, text = _run("demo", "--json")
-    assert code == 0
+    assert code == 0, text
     summary = json.loads(text)
+    assert summary["problems"] == []
     assert summary["plugin_loaded_from_entry_point"] is True
     assert [u["ok"] for u in summary["users"]] == [True, True, False]
     assert summary["users"][0]["origins"]["client_secret"] == "tenant"
     assert summary["users"][1]["origins"]["client_secret"] == "user"
-    secrets = [
-        TENANT["client_secret"],
-        *(u[3].get("client_secret") for u in USERS if u[3].get("client_secret")),
-    ]
-    for secret in secrets:
-        assert str(secret) not in text
+    first, second = summary["ticks"]
+    assert first["totals"]["to_exchange.created"] == sum(ERP_ADDRESSES.values())
+    assert first["totals"]["to_erp.created"] == sum(OUTLOOK_CONTACTS.values())
+    assert second["totals"]["conflicts"] == 1
+    assert summary["final"]["anna"]["erp_addresses"] == summary["final"]["anna"]["exchange_contacts"]
+    assert "bjoerns-own-secret" not in text
+    assert "********" in text
 
 
 def test_unknown_command_is_a_usage_error() -> None:

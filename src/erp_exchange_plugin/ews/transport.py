@@ -61,10 +61,9 @@ def ca_for(url: str) -> str | None:
 class ChunkedResponse(Response):
     """A response whose ``iter_content()`` reads 64 KiB at a time unless told otherwise."""
 
-    def iter_content(  # type: ignore[override]
-        self, chunk_size: int | None = CHUNK_BYTES, decode_unicode: bool = False
-    ) -> Any:
-        return super().iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+    def iter_content(self, chunk_size: int | None = CHUNK_BYTES, decode_unicode: bool = False) -> Any:
+        parent: Any = super()
+        return parent.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
 
 
 class CaRoutingAdapter(HTTPAdapter):
