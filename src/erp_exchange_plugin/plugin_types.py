@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -80,6 +81,9 @@ class ItemType:
         Both sides pass through it, so equal content has equal fingerprints.
     :param fingerprint: Content fingerprint of normalized fields; both sides are compared
         through it after mapping, so it must ignore what the mapping does not carry.
+    :param span: For item types with a time (calendar items): the ``(start, end)`` of normalized
+        fields, as aware datetimes, so the engine can leave items outside the sync window alone.
+        ``None``: the window does not apply.
     """
 
     name: str
@@ -88,6 +92,9 @@ class ItemType:
     backends: Mapping[str, object]
     normalize: Callable[[Mapping[str, Any]], dict[str, Any]] = field(default=_as_dict)
     fingerprint: Callable[[Mapping[str, Any]], str] = field(default=canonical_fingerprint)
+    span: Callable[[Mapping[str, Any]], tuple[datetime, datetime] | None] | None = None
+    default_window_days: tuple[int, int] | None = None
+    """``(days back, days ahead)`` of the sync window when the settings name none (calendar: 30, 365)."""
 
     def __post_init__(self) -> None:
         _check_name("item type", self.name)

@@ -283,3 +283,50 @@ INVALID = [
         error=("allowed_mailbox_domains", "tenant"),
     ),
 ]
+
+VALID += [
+    Case(
+        "item-types",
+        {"item_types": {"calendar": {"direction": "erp_to_exchange", "window_past_days": 7}}},
+        tenant=_t(item_types={"tasks": {"enabled": False}, "calendar": {"window_future_days": 90}}),
+        expect={
+            "item_types": {
+                "calendar": {"direction": "erp_to_exchange", "window_past_days": 7, "window_future_days": 90},
+                "tasks": {"enabled": False},
+            }
+        },
+        origins={"item_types": "user"},
+    ),
+    Case("guard-by-admin", {}, tenant=_t(delete_guard_max_share=0.2, delete_guard_min_items=3)),
+]
+INVALID += [
+    Case(
+        "item-type-bad-direction",
+        {"item_types": {"contacts": {"direction": "sideways"}}},
+        error=("item_types", "user"),
+    ),
+    Case(
+        "item-type-unknown-option",
+        {"item_types": {"contacts": {"colour": "red"}}},
+        error=("item_types", "user"),
+    ),
+    Case("item-type-bad-name", {"item_types": {"Contacts!": {}}}, error=("item_types", "user")),
+    Case(
+        "item-type-window-too-long",
+        {"item_types": {"calendar": {"window_past_days": 99999}}},
+        error=("item_types", "user"),
+    ),
+    Case(
+        "item-types-locked",
+        {"item_types": {"contacts": {"enabled": False}}},
+        tenant=_t(locked_fields=["item_types"]),
+        error=("item_types", "user"),
+    ),
+    Case("guard-share-by-user", {"delete_guard_max_share": 0.9}, error=("delete_guard_max_share", "user")),
+    Case(
+        "guard-share-out-of-range",
+        {},
+        tenant=_t(delete_guard_max_share=1.5),
+        error=("delete_guard_max_share", "tenant"),
+    ),
+]

@@ -111,3 +111,24 @@ def test_secret_cannot_be_pickled() -> None:
 
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(Secret("abcdefgh"))
+
+
+def test_item_type_options_fall_back_one_by_one() -> None:
+    res = resolve(
+        "anna",
+        {"item_types": {"calendar": {"direction": "erp_to_exchange"}}},
+        {**TENANT, "item_types": {"calendar": {"conflict_policy": "erp_wins", "window_past_days": 3}}},
+        host_email="anna@contoso.com",
+    )
+    assert res.settings is not None
+    calendar = res.settings.item_type("calendar")
+    assert calendar.direction.value == "erp_to_exchange"
+    assert calendar.conflict_policy.value == "erp_wins"
+    assert calendar.window_past_days == 3
+    contacts = res.settings.item_type("contacts")
+    assert (contacts.enabled, contacts.direction.value, contacts.conflict_policy.value) == (
+        True,
+        "both",
+        "newest_wins",
+    )
+    hash(res.settings)  # exchangelib hashes credentials that hold the settings

@@ -81,11 +81,30 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
     ),
     SettingSpec("ca_file", "A PEM file of CA certificates to trust instead of the system's."),
     SettingSpec("sync_interval_minutes", "Minutes between two contact/calendar/task syncs (1-1440).", 5),
+    SettingSpec(
+        "item_types",
+        "Per item type (`contacts`, `calendar`, `tasks`, ...): `enabled`, `direction` (`both`, `erp_to_exchange`, "
+        "`exchange_to_erp`), `conflict_policy` (`newest_wins`, `erp_wins`, `exchange_wins`), `window_past_days`, "
+        "`window_future_days` (items outside the window are not copied). Locked as a whole.",
+        {},
+    ),
     SettingSpec("mail_interval_minutes", "Minutes between two mail fetches (1-1440).", 5),
     SettingSpec(
         "allow_http_loopback",
         "Allow plain http URLs on loopback addresses (for local test servers only).",
         False,
+        tenant_only=True,
+    ),
+    SettingSpec(
+        "delete_guard_max_share",
+        "The largest share (0-1) of one side's synced items a run may delete; a run that would delete more stops.",
+        0.5,
+        tenant_only=True,
+    ),
+    SettingSpec(
+        "delete_guard_min_items",
+        "The share rule of the deletion guard applies from this many synced items on.",
+        10,
         tenant_only=True,
     ),
     SettingSpec(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from erp_exchange_plugin.secret import Secret
 from erp_exchange_plugin.settings.catalogue import AuthMode
+from erp_exchange_plugin.settings.item_types import ItemTypeSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,13 @@ class ExchangeSettings:
     sync_interval: timedelta
     mail_interval: timedelta
     allow_http_loopback: bool
+    item_types: tuple[tuple[str, ItemTypeSettings], ...] = ()
+    delete_guard_max_share: float = 0.5
+    delete_guard_min_items: int = 10
+
+    def item_type(self, name: str) -> ItemTypeSettings:
+        """The options of item type ``name`` (the defaults when the settings do not name it)."""
+        return dict(self.item_types).get(name, ItemTypeSettings())
 
     @property
     def authority(self) -> str | None:

@@ -24,6 +24,7 @@ from erp_exchange_plugin.settings.catalogue import (
     USER_SETTABLE,
     AuthMode,
 )
+from erp_exchange_plugin.settings import item_types
 from erp_exchange_plugin.settings.model import ExchangeSettings
 from erp_exchange_plugin.settings.schema import LevelValues, TenantSectionSchema, UserSectionSchema
 from erp_exchange_plugin.settings.validators import is_loopback_host
@@ -166,7 +167,13 @@ def resolve(
     origins: dict[str, Origin] = {}
     for spec in SETTINGS:
         name = spec.name
-        if name in OAUTH_TRIPLE:
+        if name == "item_types":
+            user_types = None if name in locks else user.item_types
+            values[name] = item_types.merge(user_types, tenant.item_types)
+            origins[name] = (
+                Origin.USER if user_types else Origin.TENANT if tenant.item_types else Origin.DEFAULT
+            )
+        elif name in OAUTH_TRIPLE:
             source = user if user_triple else tenant
             origin = Origin.USER if user_triple else Origin.TENANT
             if source.is_set(name):
@@ -259,6 +266,9 @@ def _to_settings(user_id: str, values: Mapping[str, Any]) -> ExchangeSettings:
         sync_interval=timedelta(minutes=int(values["sync_interval_minutes"])),
         mail_interval=timedelta(minutes=int(values["mail_interval_minutes"])),
         allow_http_loopback=bool(values["allow_http_loopback"]),
+        item_types=item_types.to_settings(values["item_types"]),
+        delete_guard_max_share=float(values["delete_guard_max_share"]),
+        delete_guard_min_items=int(values["delete_guard_min_items"]),
     )
 
 

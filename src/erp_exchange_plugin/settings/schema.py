@@ -17,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, post_load, pre_load
 from marshmallow import fields as mf
 
 from erp_exchange_plugin.secret import Secret
+from erp_exchange_plugin.settings import item_types
 from erp_exchange_plugin.settings import validators as v
 from erp_exchange_plugin.settings.catalogue import (
     BY_NAME,
@@ -44,6 +45,9 @@ class LevelValues:
     ca_file: Path | None = None
     sync_interval_minutes: int | None = None
     mail_interval_minutes: int | None = None
+    item_types: Mapping[str, Mapping[str, Any]] | None = None
+    delete_guard_max_share: float | None = None
+    delete_guard_min_items: int | None = None
     allow_http_loopback: bool | None = None
     allowed_mailbox_domains: tuple[str, ...] | None = None
     locked_fields: frozenset[str] | None = None
@@ -124,6 +128,42 @@ class Minutes(mf.Field[int]):
             raise ValidationError(f"must be a whole number of minutes, not {_json_type(value)}")
         if not 1 <= value <= 1440:
             raise ValidationError("must be between 1 and 1440 minutes")
+        return value
+
+
+class ItemTypes(mf.Field[dict[str, dict[str, Any]]]):
+    """Per-item-type options (see :mod:`erp_exchange_plugin.settings.item_types`)."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_none=True)
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any
+    ) -> dict[str, dict[str, Any]]:
+        return item_types.load_level(value)
+
+
+class Share(mf.Field[float]):
+    """A number from 0 to 1."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_none=True)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValidationError("must be a number from 0 to 1")
+        return float(value)
+
+
+class Count(mf.Field[int]):
+    """A whole number from 0 to 1,000,000."""
+
+    def __init__(self) -> None:
+        super().__init__(allow_none=True)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kw: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+            raise ValidationError("must be a whole number from 0 to 1000000")
         return value
 
 
@@ -212,6 +252,7 @@ class _LevelSchema(Schema):
     ca_file = CaFile()
     sync_interval_minutes = Minutes()
     mail_interval_minutes = Minutes()
+    item_types = ItemTypes()
 
     @pre_load
     def _must_be_object(self, data: Any, **kw: Any) -> Any:
@@ -240,5 +281,7 @@ class TenantSectionSchema(_LevelSchema):
     level = "tenant"
 
     allow_http_loopback = StrictBool()
+    delete_guard_max_share = Share()
+    delete_guard_min_items = Count()
     allowed_mailbox_domains = StringList(v.domain)
     locked_fields = StringList(_user_settable_name, max_items=len(BY_NAME))

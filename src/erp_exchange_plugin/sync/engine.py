@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from exchangelib import errors as ex
@@ -37,7 +38,7 @@ from erp_exchange_plugin.plugin_types import EwsMapping, ItemType, RecordInvalid
 from erp_exchange_plugin.state import Cursor, Pair, StateStore
 from erp_exchange_plugin.sync.exchange import Change, ExchangeFolder
 from erp_exchange_plugin.sync.guard import DeleteGuard
-from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, EXCHANGE, ConflictPolicy, winner
+from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, EXCHANGE, ConflictPolicy, Direction, winner
 from erp_exchange_plugin.sync.report import RunReport
 from erp_hookspecs import Alert, Alerts, Record, RecordNotFound, RecordStore, Severity, VersionConflict
 
@@ -74,6 +75,9 @@ class SyncJob:
     policy: ConflictPolicy = DEFAULT_POLICY
     guard: DeleteGuard = field(default_factory=DeleteGuard)
     alerts: Alerts | None = None
+    direction: Direction = Direction.BOTH
+    window: tuple[datetime, datetime] | None = None
+    """Items whose span (see :attr:`ItemType.span`) lies outside it are not created on the other side."""
 
 
 def run_sync(job: SyncJob) -> RunReport:
@@ -102,6 +106,13 @@ class _Run:
         self.pairs = job.state.pairs(self.u, self.t)
         self.by_ex = {p.ex_id: p.erp_id for p in self.pairs.values() if p.ex_id}
         self.log = log.bind(user_id=self.u, item_type=self.t)
+        self.to_exchange = job.direction is not Direction.EXCHANGE_TO_ERP
+        self.to_erp = job.direction is not Direction.ERP_TO_EXCHANGE
+        self.policy = {
+            Direction.BOTH: job.policy,
+            Direction.ERP_TO_EXCHANGE: ConflictPolicy.ERP_WINS,
+            Direction.EXCHANGE_TO_ERP: ConflictPolicy.EXCHANGE_WINS,
+        }[job.direction]
 
     # -- helpers -----------------------------------------------------------------------------------
 
@@ -122,6 +133,17 @@ class _Run:
             name = getattr(change.item, "display_name", None) or getattr(change.item, "subject", None) or ""
             self.report.errors.append(f"Exchange item {name!r}: {exc}; left alone until it is fixed")
             return None
+
+    def in_window(self, fields: Mapping[str, Any]) -> bool:
+        """False for an item outside the sync window (never created on the other side)."""
+        span_of = self.job.item_type.span
+        if self.job.window is None or span_of is None:
+            return True
+        span = span_of(fields)
+        if span is None:
+            return True
+        start, end = self.job.window
+        return span[1] >= start and span[0] <= end
 
     def stage(self, batch: _Batch, pair: Pair) -> None:
         old = self.pairs.get(pair.erp_id)
@@ -304,6 +326,10 @@ class _Run:
         if erp_id is None:
             return
         pair = self.pairs[erp_id]
+        if not self.to_erp:
+            # one-way to Exchange: a deletion in Outlook is left alone; the ERP's next change re-creates it
+            self.stage(batch, replace(pair, ex_id=None, ex_change_key=None, ex_fp=None, pending_delete=None))
+            return
         record = self.job.records.get(erp_id)
         if record is None:
             self.unstage(batch, erp_id)
@@ -344,9 +370,14 @@ class _Run:
                 erp_id = stamped
                 self.pairs[stamped] = Pair(self.u, self.t, stamped, None, None, None, None, None)
         if erp_id is None:
-            creates.append((change, fields, ex_fp, None))
+            if self.to_erp and self.in_window(fields):
+                creates.append((change, fields, ex_fp, None))
             return
         pair = self.pairs[erp_id]
+        if not self.to_erp:
+            # one-way to Exchange: an edit in Outlook is left alone; the ERP's next change wins
+            self.stage(batch, replace(pair, ex_id=change.ex_id, ex_change_key=change.change_key, ex_fp=ex_fp))
+            return
         if ex_fp == pair.ex_fp:
             if pair.ex_change_key != change.change_key or pair.ex_id != change.ex_id:
                 self.stage(batch, replace(pair, ex_id=change.ex_id, ex_change_key=change.change_key))
@@ -377,13 +408,13 @@ class _Run:
             )
             return
         if erp_fp != pair.erp_fp:
-            side = winner(self.job.policy, record.modified_at, getattr(item, "last_modified_time", None))
+            side = winner(self.policy, record.modified_at, getattr(item, "last_modified_time", None))
             decision = (
-                f"{erp_id}: changed on both sides; {self.job.policy.value} -> "
+                f"{erp_id}: changed on both sides; {self.policy.value} -> "
                 f"{'Exchange' if side == EXCHANGE else 'ERP'} version kept"
             )
             self.report.conflicts.append(decision)
-            self.log.info("conflict", erp_id=erp_id, policy=self.job.policy.value, winner=side)
+            self.log.info("conflict", erp_id=erp_id, policy=self.policy.value, winner=side)
             if side != EXCHANGE:
                 pair = replace(pair, ex_id=change.ex_id, ex_change_key=change.change_key, ex_fp=ex_fp)
                 self.stage(batch, pair)
@@ -458,15 +489,22 @@ class _Run:
             for change in page.changes:
                 pair = self.pairs.get(change.record_id)
                 if change.deleted or change.record is None:
-                    self.pushed_delete(batch, pair)
+                    if self.to_exchange:
+                        self.pushed_delete(batch, pair)
                     continue
                 record = change.record
                 fields = self.erp_fields(record)
                 if fields is None:
                     continue
                 fp = self.fp(fields)
+                if not self.to_exchange:
+                    # one-way to the ERP: an ERP edit is left alone; Exchange's next change wins
+                    if pair is not None:
+                        self.stage(batch, replace(pair, erp_version=record.version, erp_fp=fp))
+                    continue
                 if pair is None or pair.ex_id is None:
-                    creates.append((record, fields, fp))
+                    if pair is not None or self.in_window(fields):
+                        creates.append((record, fields, fp))
                 elif pair.pending_delete == PENDING_ERP:
                     if fp != pair.erp_fp:
                         self.report.conflicts.append(

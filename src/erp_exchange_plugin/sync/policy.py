@@ -21,6 +21,20 @@ class ConflictPolicy(enum.StrEnum):
 
 DEFAULT_POLICY = ConflictPolicy.NEWEST_WINS
 
+
+class Direction(enum.StrEnum):
+    """Which way an item type syncs.
+
+    One-way sync copies the source side's creations, edits and deletions to the target side; what
+    is edited or deleted on the target side is left alone (never copied back) until the source
+    changes the item again, whose version then wins.
+    """
+
+    BOTH = "both"
+    ERP_TO_EXCHANGE = "erp_to_exchange"
+    EXCHANGE_TO_ERP = "exchange_to_erp"
+
+
 ERP = "erp"
 EXCHANGE = "exchange"
 

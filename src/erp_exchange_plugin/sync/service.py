@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from erp_exchange_plugin.auth.tokens import TokenProvider
 from erp_exchange_plugin.errors import ExchangeError
@@ -17,11 +18,12 @@ from erp_exchange_plugin.ews.retry import RetryPolicy
 from erp_exchange_plugin.log import get_logger
 from erp_exchange_plugin.plugin_types import ItemType
 from erp_exchange_plugin.settings import ExchangeSettings
+from erp_exchange_plugin.settings.item_types import ItemTypeSettings
 from erp_exchange_plugin.state import StateStore
 from erp_exchange_plugin.sync.engine import SyncJob, run_sync
 from erp_exchange_plugin.sync.exchange import ExchangeFolder
 from erp_exchange_plugin.sync.guard import DeleteGuard
-from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, ConflictPolicy
+from erp_exchange_plugin.sync.policy import ConflictPolicy
 from erp_exchange_plugin.sync.report import RunReport
 from erp_hookspecs import HostServices
 
@@ -30,12 +32,25 @@ log = get_logger(__name__)
 PLUGIN_NAME = "exchange"
 
 
+def window(item_type: ItemType, options: ItemTypeSettings, now: datetime) -> tuple[datetime, datetime] | None:
+    """The sync window of an item type: the settings' days, else the item type's own default."""
+    past, future = options.window_past_days, options.window_future_days
+    default = item_type.default_window_days
+    if past is None and future is None and default is None:
+        return None
+    past = past if past is not None else (default[0] if default else 3650)
+    future = future if future is not None else (default[1] if default else 3650)
+    return now - timedelta(days=past), now + timedelta(days=future)
+
+
 class SyncService:
     """Runs users' syncs for one host.
 
     :param host: The host services.
     :param item_types: The item types to sync, by name.
     :param tokens: The token provider (default: one with a persisted cache in the state directory).
+    :param guard: A deletion guard for every user (default: each user's settings decide).
+    :param policy: A conflict policy for every item type (default: each user's settings decide).
     """
 
     def __init__(
@@ -45,14 +60,14 @@ class SyncService:
         *,
         tokens: TokenProvider | None = None,
         guard: DeleteGuard | None = None,
-        policy: ConflictPolicy = DEFAULT_POLICY,
+        policy: ConflictPolicy | None = None,
     ) -> None:
         self.host = host
         self.item_types = dict(item_types)
         location = host.state_location(PLUGIN_NAME)
         self.state = StateStore(location.database_url)
         self.tokens = tokens or TokenProvider(location.directory / "token-cache.json")
-        self.guard = guard or DeleteGuard()
+        self.guard = guard
         self.policy = policy
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
@@ -77,15 +92,27 @@ class SyncService:
         if conn is not None:
             conn.close()
 
-    def sync_user(self, settings: ExchangeSettings, names: Iterable[str] | None = None) -> list[RunReport]:
-        """Sync ``settings``' user for each item type (all by default), one after the other.
+    def sync_user(
+        self, settings: ExchangeSettings, names: Iterable[str] | None = None, *, now: datetime | None = None
+    ) -> list[RunReport]:
+        """Sync ``settings``' user for each enabled item type (all by default), one after the other.
 
         :raises erp_exchange_plugin.errors.ExchangeError: the connection failed (reported by the caller).
         """
+        now = now or datetime.now(UTC)
+        wanted = [
+            n
+            for n in (names if names is not None else sorted(self.item_types))
+            if settings.item_type(n).enabled
+        ]
+        if not wanted:
+            return []
         conn = self.connection(settings)
         reports = []
-        for name in names if names is not None else sorted(self.item_types):
+        guard = self.guard or DeleteGuard(settings.delete_guard_max_share, settings.delete_guard_min_items)
+        for name in wanted:
             item_type = self.item_types[name]
+            options = settings.item_type(name)
             retry = RetryPolicy()
             job = SyncJob(
                 user_id=settings.user_id,
@@ -93,9 +120,11 @@ class SyncService:
                 records=self.host.records(item_type.erp_entity, settings.user_id),
                 state=self.state,
                 folder=ExchangeFolder(conn, item_type.backends["ews"], retry),  # type: ignore[arg-type]
-                policy=self.policy,
-                guard=self.guard,
+                policy=self.policy or options.conflict_policy,
+                guard=guard,
                 alerts=self.host.alerts,
+                direction=options.direction,
+                window=window(item_type, options, now),
             )
             try:
                 reports.append(run_sync(job))
