@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from marshmallow import ValidationError
 
 from erp_exchange_plugin.secret import MASK, Secret
+from erp_exchange_plugin.settings import item_types
 from erp_exchange_plugin.settings.catalogue import (
     BY_NAME,
     OAUTH_TRIPLE,
@@ -24,7 +25,6 @@ from erp_exchange_plugin.settings.catalogue import (
     USER_SETTABLE,
     AuthMode,
 )
-from erp_exchange_plugin.settings import item_types
 from erp_exchange_plugin.settings.model import ExchangeSettings
 from erp_exchange_plugin.settings.schema import LevelValues, TenantSectionSchema, UserSectionSchema
 from erp_exchange_plugin.settings.validators import is_loopback_host
