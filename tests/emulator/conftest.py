@@ -75,7 +75,9 @@ def account(emu: Emulator, app: Any) -> Callable[..., Any]:
 def basic_account(emu: Emulator) -> Callable[..., Any]:
     """Factory: a Basic-auth exchangelib Account (delegate access) as ``user`` on ``address``."""
 
-    def make(address: str = ALICE, user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def make(
+        address: str = ALICE, user: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         user = user or address
         password = password if password is not None else emu.password(user)
         return connect(address, emu.ews_url, Credentials(user, password), access_type=DELEGATE, **kwargs)

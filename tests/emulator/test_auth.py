@@ -29,7 +29,9 @@ def test_app_token_with_impersonation_reaches_each_mailbox(account: Any) -> None
 
 def test_token_from_another_tenant_is_rejected_with_401(emu: Any) -> None:
     emu.add_app("foreign-app", "foreign-secret", tenant_id="99999999-9999-9999-9999-999999999999")
-    foreign = msal_app(f"{emu.base_url}/99999999-9999-9999-9999-999999999999", "foreign-app", "foreign-secret", emu.ca_file)
+    foreign = msal_app(
+        f"{emu.base_url}/99999999-9999-9999-9999-999999999999", "foreign-app", "foreign-secret", emu.ca_file
+    )
     acc = connect(ALICE, emu.ews_url, MsalCredentials(foreign))
     with pytest.raises(UnauthorizedError):
         acc.contacts.all().count()
@@ -107,5 +109,10 @@ def test_basic_user_may_not_impersonate(emu: Any) -> None:
 
 
 def test_identity_on_credentials_is_used_for_delegate_access(emu: Any, app: Any) -> None:
-    acc = connect(ALICE, emu.ews_url, MsalCredentials(app, identity=Identity(primary_smtp_address=ALICE)), access_type=DELEGATE)
+    acc = connect(
+        ALICE,
+        emu.ews_url,
+        MsalCredentials(app, identity=Identity(primary_smtp_address=ALICE)),
+        access_type=DELEGATE,
+    )
     assert acc.contacts.all().count() == 0

@@ -39,7 +39,9 @@ def test_calendar_item_with_recurrence_round_trip(account: Any, emu: Any) -> Non
         end=start + dt.timedelta(hours=1),
         location="Room 1",
         erp_id="APT-1",
-        recurrence=Recurrence(pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=10),
+        recurrence=Recurrence(
+            pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=10
+        ),
         required_attendees=[Attendee(mailbox=Mailbox(email_address=BOB))],
         reminder_is_set=True,
         reminder_minutes_before_start=15,
@@ -47,7 +49,8 @@ def test_calendar_item_with_recurrence_round_trip(account: Any, emu: Any) -> Non
     item.save()
     got = acc.calendar.get(id=item.id)
     assert got.subject == "Weekly sync"
-    assert got.start == start and got.end == start + dt.timedelta(hours=1)
+    assert got.start == start
+    assert got.end == start + dt.timedelta(hours=1)
     assert got.erp_id == "APT-1"
     assert got.type == "RecurringMaster"
     assert got.recurrence.pattern.weekdays == [1]
@@ -63,7 +66,13 @@ def test_calendar_item_with_recurrence_round_trip(account: Any, emu: Any) -> Non
 
 def test_all_day_event(account: Any) -> None:
     acc = account()
-    item = CalendarItem(folder=acc.calendar, subject="Holiday", start=EWSDate(2024, 12, 24), end=EWSDate(2024, 12, 25), is_all_day=True)
+    item = CalendarItem(
+        folder=acc.calendar,
+        subject="Holiday",
+        start=EWSDate(2024, 12, 24),
+        end=EWSDate(2024, 12, 25),
+        is_all_day=True,
+    )
     item.save()
     got = acc.calendar.get(id=item.id)
     assert got.is_all_day is True
@@ -74,14 +83,25 @@ def test_calendar_view(account: Any) -> None:
     acc = account()
     for day in (1, 10, 20):
         start = EWSDateTime(2024, 6, day, 9, 0, tzinfo=BERLIN)
-        CalendarItem(folder=acc.calendar, subject=f"day {day}", start=start, end=start + dt.timedelta(hours=1)).save()
-    view = acc.calendar.view(start=EWSDateTime(2024, 6, 5, tzinfo=BERLIN), end=EWSDateTime(2024, 6, 25, tzinfo=BERLIN))
+        CalendarItem(
+            folder=acc.calendar, subject=f"day {day}", start=start, end=start + dt.timedelta(hours=1)
+        ).save()
+    view = acc.calendar.view(
+        start=EWSDateTime(2024, 6, 5, tzinfo=BERLIN), end=EWSDateTime(2024, 6, 25, tzinfo=BERLIN)
+    )
     assert [i.subject for i in view] == ["day 10", "day 20"]
 
 
 def test_task_round_trip(account: Any) -> None:
     acc = account()
-    task = Task(folder=acc.tasks, subject="Call back", status="InProgress", percent_complete=Decimal(40), due_date=EWSDate(2024, 7, 1), erp_id="T-1")
+    task = Task(
+        folder=acc.tasks,
+        subject="Call back",
+        status="InProgress",
+        percent_complete=Decimal(40),
+        due_date=EWSDate(2024, 7, 1),
+        erp_id="T-1",
+    )
     task.save()
     got = acc.tasks.get(id=task.id)
     assert (got.subject, got.status, got.percent_complete, got.due_date, got.erp_id) == (
@@ -93,7 +113,7 @@ def test_task_round_trip(account: Any) -> None:
     got.save(update_fields=["status", "percent_complete"])
     again = acc.tasks.get(id=task.id)
     assert again.is_complete is True
-    assert list(acc.tasks.filter(erp_id="T-1"))[0].id == task.id
+    assert next(iter(acc.tasks.filter(erp_id="T-1"))).id == task.id
 
 
 def test_delivered_message_via_admin_api_and_its_mime(account: Any, emu: Any) -> None:
@@ -145,20 +165,29 @@ def test_send_message_to_another_mailbox(account: Any, emu: Any) -> None:
 def test_admin_api_edits_and_faults(emu: Any) -> None:
     session: requests.Session = trusting_session(emu.ca_file)
     base = emu.admin_url
-    created = session.post(f"{base}/mailboxes/{ALICE}/folders/contacts/items", json={"fields": {"DisplayName": "Via HTTP"}})
+    created = session.post(
+        f"{base}/mailboxes/{ALICE}/folders/contacts/items", json={"fields": {"DisplayName": "Via HTTP"}}
+    )
     assert created.status_code == 201
     item_id = created.json()["item_id"]
-    patched = session.patch(f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}", json={"fields": {"JobTitle": "Boss"}})
+    patched = session.patch(
+        f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}",
+        json={"fields": {"JobTitle": "Boss"}},
+    )
     assert patched.status_code == 200
     listed = session.get(f"{base}/mailboxes/{ALICE}/folders/contacts/items").json()
     assert listed[0]["fields"]["JobTitle"] == "Boss"
     assert session.post(f"{base}/faults", json={"kind": "server_busy", "count": 2}).status_code == 201
     assert len(session.get(f"{base}/faults").json()) == 1
     assert session.delete(f"{base}/faults").status_code == 204
-    assert session.delete(f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}").status_code == 204
+    assert (
+        session.delete(f"{base}/mailboxes/{ALICE}/items/{requests.utils.quote(item_id, safe='')}").status_code
+        == 204
+    )
     assert emu.items(ALICE, "contacts") == []
     log = session.get(f"{base}/requests").json()
     assert isinstance(log["counts"], dict)
     info = session.get(base).json()
-    assert info["ews_url"] == emu.ews_url and "client_secret" not in json.dumps(info)
+    assert info["ews_url"] == emu.ews_url
+    assert "client_secret" not in json.dumps(info)
     assert session.get(f"{base}/nope").status_code == 404

@@ -13,7 +13,12 @@ from typing import Any
 import exchangelib
 from exchangelib import Contact
 
-from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app, trust_ca_in_exchangelib
+from erp_exchange_plugin.testing.emulator.client import (
+    MsalCredentials,
+    connect,
+    msal_app,
+    trust_ca_in_exchangelib,
+)
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -31,7 +36,8 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
 def _stop(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
-    assert proc.stdout is not None and proc.stdout.read() == ""  # exactly one line on stdout
+    assert proc.stdout is not None
+    assert proc.stdout.read() == ""
 
 
 def _account(info: dict[str, Any], address: str) -> Any:
@@ -44,7 +50,16 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
     state = tmp_path / "state.json"
     proc, info = _start("--mailbox", "erin@example.com:pw", "--latency-ms", "1", "--state", str(state))
     try:
-        assert set(info) >= {"ews_url", "authority", "tenant_id", "client_id", "client_secret", "ca_file", "admin_url", "mailboxes"}
+        assert set(info) >= {
+            "ews_url",
+            "authority",
+            "tenant_id",
+            "client_id",
+            "client_secret",
+            "ca_file",
+            "admin_url",
+            "mailboxes",
+        }
         assert info["mailboxes"] == ["erin@example.com"]
         acc = _account(info, "erin@example.com")
         contact = Contact(folder=acc.contacts, display_name="Persisted", erp_id="ERP-P")
@@ -54,7 +69,8 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
     finally:
         exchangelib.close_connections()
         _stop(proc)
-    assert state.exists() and oct(state.stat().st_mode & 0o777) == "0o600"
+    assert state.exists()
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
 
     proc, info2 = _start("--state", str(state))
     try:
@@ -85,4 +101,5 @@ def test_cli_default_demo_mailboxes_and_bad_arguments() -> None:
         text=True,
         check=False,
     )
-    assert bad.returncode == 2 and "not an e-mail address" in bad.stderr
+    assert bad.returncode == 2
+    assert "not an e-mail address" in bad.stderr

@@ -22,7 +22,10 @@ def test_threads_and_mailboxes_at_once(account: Any, emu: Any) -> None:
     def work(job: tuple[str, int]) -> int:
         address, worker = job
         acc = account(address, max_connections=2)
-        acc.bulk_create(acc.contacts, [Contact(display_name=f"{worker}-{i}", erp_id=f"{address}-{worker}-{i}") for i in range(20)])
+        acc.bulk_create(
+            acc.contacts,
+            [Contact(display_name=f"{worker}-{i}", erp_id=f"{address}-{worker}-{i}") for i in range(20)],
+        )
         mine = list(acc.contacts.filter(erp_id__in=[f"{address}-{worker}-{i}" for i in range(20)]))
         for c in mine[:5]:
             c.job_title = "touched"
@@ -39,7 +42,13 @@ def test_threads_and_mailboxes_at_once(account: Any, emu: Any) -> None:
 
 
 def test_version_guess_through_convert_id(emu: Any) -> None:
-    acc = connect(CAROL, emu.ews_url, Credentials(CAROL, emu.password(CAROL)), api_version=None, access_type=exchangelib.DELEGATE)
+    acc = connect(
+        CAROL,
+        emu.ews_url,
+        Credentials(CAROL, emu.password(CAROL)),
+        api_version=None,
+        access_type=exchangelib.DELEGATE,
+    )
     assert acc.version.api_version == "Exchange2016"
     assert acc.version.build.major_version == 15
     assert emu.request_log.count("ConvertId") >= 1
@@ -50,7 +59,13 @@ def test_announced_server_version_is_configurable() -> None:
     with Emulator([("dave@example.com", "pw")], api_version="Exchange2013_SP1") as old:
         trust_ca_in_exchangelib(old.ca_file, old.base_url)
         try:
-            acc = connect("dave@example.com", old.ews_url, Credentials("dave@example.com", "pw"), api_version=None, access_type=exchangelib.DELEGATE)
+            acc = connect(
+                "dave@example.com",
+                old.ews_url,
+                Credentials("dave@example.com", "pw"),
+                api_version=None,
+                access_type=exchangelib.DELEGATE,
+            )
             assert acc.version.api_version == "Exchange2013_SP1"
             Contact(folder=acc.contacts, display_name="old server").save()
             assert [c.display_name for c in acc.contacts.all()] == ["old server"]
@@ -69,12 +84,23 @@ def test_convert_id_round_trip(app: Any, emu: Any) -> None:
     acc = connect(ALICE, emu.ews_url, MsalCredentials(app, identity=Identity(primary_smtp_address=ALICE)))
     contact = Contact(folder=acc.contacts, display_name="ids")
     contact.save()
-    [entry] = list(acc.protocol.convert_ids([AlternateId(id=contact.id, format="EwsId", mailbox=ALICE)], destination_format="HexEntryId"))
-    [back] = list(acc.protocol.convert_ids([AlternateId(id=entry.id, format="HexEntryId", mailbox=ALICE)], destination_format="EwsId"))
-    assert back.id == contact.id and entry.id != contact.id
+    [entry] = list(
+        acc.protocol.convert_ids(
+            [AlternateId(id=contact.id, format="EwsId", mailbox=ALICE)], destination_format="HexEntryId"
+        )
+    )
+    [back] = list(
+        acc.protocol.convert_ids(
+            [AlternateId(id=entry.id, format="HexEntryId", mailbox=ALICE)], destination_format="EwsId"
+        )
+    )
+    assert back.id == contact.id
+    assert entry.id != contact.id
 
 
-def test_validating_mode_fails_loudly_on_an_invalid_response(account: Any, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validating_mode_fails_loudly_on_an_invalid_response(
+    account: Any, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     acc = account()
     acc.contacts.all().count()
 

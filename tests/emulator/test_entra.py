@@ -25,7 +25,9 @@ def test_client_credentials_token_is_a_signed_jwt_for_ews(emu: Any, app: Any) ->
         f"{emu.authority}/discovery/v2.0/keys", ssl_context=ssl.create_default_context(cafile=emu.ca_file)
     )
     key = jwks.get_signing_key_from_jwt(result["access_token"])
-    claims = jwt.decode(result["access_token"], key.key, algorithms=["RS256"], audience="https://outlook.office365.com")
+    claims = jwt.decode(
+        result["access_token"], key.key, algorithms=["RS256"], audience="https://outlook.office365.com"
+    )
     assert claims["tid"] == emu.tenant_id
     assert claims["appid"] == emu.client_id
     assert "full_access_as_app" in claims["roles"]

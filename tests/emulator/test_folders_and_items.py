@@ -1,4 +1,4 @@
-"""GetFolder for every distinguished folder, FindItem shapes/restrictions/sorting/paging, bulk calls, id errors."""
+"""GetFolder for each distinguished folder; FindItem restrictions, sorting, paging; bulk calls; id errors."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from exchangelib.folders import (
     SentItems,
     Tasks,
 )
-
 from exchangelib.properties import ItemId
 
 from .conftest import ALICE
@@ -59,7 +58,11 @@ def _seed(emu: Any, n: int) -> list[str]:
         emu.create_item(
             ALICE,
             "contacts",
-            {"DisplayName": f"Person {i:02d}", "CompanyName": "ACME" if i % 2 else "Globex", "Birthday": base + dt.timedelta(days=i)},
+            {
+                "DisplayName": f"Person {i:02d}",
+                "CompanyName": "ACME" if i % 2 else "Globex",
+                "Birthday": base + dt.timedelta(days=i),
+            },
             extended={"f3f4a2c0-1b2c-4d5e-8f90-123456789abc:ErpVersion:Integer": i},
         )
         for i in range(n)
@@ -91,20 +94,28 @@ def test_restrictions_over_common_and_extended_fields(account: Any, emu: Any) ->
 def test_sort_order(account: Any, emu: Any) -> None:
     _seed(emu, 5)
     c = account().contacts
-    assert [x.display_name for x in c.all().order_by("-erp_version")] == [f"Person {i:02d}" for i in range(4, -1, -1)]
-    assert [x.display_name for x in c.all().order_by("company_name", "display_name")][:2] == ["Person 01", "Person 03"]
+    assert [x.display_name for x in c.all().order_by("-erp_version")] == [
+        f"Person {i:02d}" for i in range(4, -1, -1)
+    ]
+    assert [x.display_name for x in c.all().order_by("company_name", "display_name")][:2] == [
+        "Person 01",
+        "Person 03",
+    ]
 
 
 def test_paging_through_1000_items_with_bulk_calls_of_100(account: Any, emu: Any) -> None:
     acc = account()
-    results = acc.bulk_create(acc.contacts, [Contact(display_name=f"P{i:04d}", erp_id=f"E{i}") for i in range(1000)])
+    results = acc.bulk_create(
+        acc.contacts, [Contact(display_name=f"P{i:04d}", erp_id=f"E{i}") for i in range(1000)]
+    )
     assert len(results) == 1000
     assert emu.request_log.count("CreateItem") == 10  # chunks of 100
     seen = [c.display_name for c in acc.contacts.all().only("display_name")]
     assert sorted(seen) == [f"P{i:04d}" for i in range(1000)]
     assert emu.request_log.count("FindItem") == 10  # IndexedPageItemView pages of 100
     full = list(acc.contacts.all())
-    assert len(full) == 1000 and {c.erp_id for c in full} == {f"E{i}" for i in range(1000)}
+    assert len(full) == 1000
+    assert {c.erp_id for c in full} == {f"E{i}" for i in range(1000)}
     ids = [(c.id, c.changekey) for c in full[:100]]
     assert all(r is True for r in acc.bulk_delete(ids))
     assert acc.contacts.all().count() == 900
@@ -157,7 +168,10 @@ def test_indexed_fields_update_and_delete(account: Any) -> None:
     c = Contact(
         folder=acc.contacts,
         display_name="Indexed",
-        phone_numbers=[PhoneNumber(label="BusinessPhone", phone_number="1"), PhoneNumber(label="HomePhone", phone_number="2")],
+        phone_numbers=[
+            PhoneNumber(label="BusinessPhone", phone_number="1"),
+            PhoneNumber(label="HomePhone", phone_number="2"),
+        ],
         physical_addresses=[PhysicalAddress(label="Home", city="Hamburg", street="Elbe 1")],
     )
     c.save()

@@ -24,10 +24,13 @@ def test_create_read_update_delete_contact(account: Any, emu: Any) -> None:
         erp_id="ERP-42",
         email_addresses=[EmailAddress(email="jane@acme.test", label="EmailAddress1")],
         phone_numbers=[PhoneNumber(phone_number="+49 30 1234", label="BusinessPhone")],
-        physical_addresses=[PhysicalAddress(label="Business", street="Main St 1", city="Berlin", zipcode="10115")],
+        physical_addresses=[
+            PhysicalAddress(label="Business", street="Main St 1", city="Berlin", zipcode="10115")
+        ],
     )
     contact.save()
-    assert contact.id and contact.changekey
+    assert contact.id
+    assert contact.changekey
 
     [stored] = emu.items(ALICE, "contacts")
     assert stored.fields["DisplayName"] == "Jane Doe"
@@ -54,9 +57,7 @@ def test_create_read_update_delete_contact(account: Any, emu: Any) -> None:
 
 def test_find_by_extended_property(account: Any) -> None:
     acc = account()
-    acc.bulk_create(
-        acc.contacts, [Contact(display_name=f"C{i}", erp_id=f"ERP-{i}") for i in range(5)]
-    )
+    acc.bulk_create(acc.contacts, [Contact(display_name=f"C{i}", erp_id=f"ERP-{i}") for i in range(5)])
     found = list(acc.contacts.filter(erp_id="ERP-3"))
     assert [c.display_name for c in found] == ["C3"]
     assert {c.display_name for c in acc.contacts.filter(erp_id__in=["ERP-1", "ERP-4"])} == {"C1", "C4"}

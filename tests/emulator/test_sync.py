@@ -1,4 +1,4 @@
-"""SyncFolderItems through exchangelib's sync_items(): paging, netted changes, user edits, Ignore, bad states."""
+"""SyncFolderItems via exchangelib's sync_items(): paging, netted changes, user edits, Ignore, bad states."""
 
 from __future__ import annotations
 
@@ -21,12 +21,14 @@ def test_initial_sync_pages_with_max_changes_returned(account: Any, emu: Any) ->
     acc = account()
     acc.bulk_create(acc.contacts, [Contact(display_name=f"S{i}", erp_id=f"E{i}") for i in range(250)])
     before = emu.request_log.count("SyncFolderItems")
-    changes, state = _sync(acc.contacts, None, max_changes_returned=100, only_fields=["display_name", "erp_id"])
+    changes, state = _sync(
+        acc.contacts, None, max_changes_returned=100, only_fields=["display_name", "erp_id"]
+    )
     assert emu.request_log.count("SyncFolderItems") - before == 3
     assert [kind for kind, _ in changes] == ["create"] * 250
     assert sorted(c.display_name for _, c in changes) == sorted(f"S{i}" for i in range(250))
     assert {c.erp_id for _, c in changes} == {f"E{i}" for i in range(250)}
-    again, state2 = _sync(acc.contacts, state)
+    again, _state2 = _sync(acc.contacts, state)
     assert again == []
 
 
@@ -85,7 +87,9 @@ def test_ignore_skips_items(account: Any, emu: Any) -> None:
 
 def test_read_flag_change(account: Any, emu: Any) -> None:
     acc = account()
-    msg_id = emu.deliver(ALICE, b"From: x@example.net\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nbody\r\n")
+    msg_id = emu.deliver(
+        ALICE, b"From: x@example.net\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+    )
     _, state = _sync(acc.inbox, None)
     msg = acc.inbox.get(id=msg_id)
     msg.is_read = True

@@ -1,27 +1,24 @@
 """The admin HTTP API under ``/_emulator/`` on the emulator's port (for tests in other processes and demos).
 
-=======  ==============================================================  ===========================================
-method   path                                                            does
-=======  ==============================================================  ===========================================
-GET      /_emulator                                                      connection facts (no secrets)
-GET      /_emulator/mailboxes                                            list of addresses
-POST     /_emulator/mailboxes                                            {"address", "password"?}: add a mailbox
-POST     /_emulator/mailboxes/{address}/messages[?folder=inbox]          body = RFC 822 message: deliver it
-GET      /_emulator/mailboxes/{address}/folders/{folder}/items           item snapshots
-POST     /_emulator/mailboxes/{address}/folders/{folder}/items           {"kind"?, "fields", "extended"?}: create
-PATCH    /_emulator/mailboxes/{address}/items/{id}                       {"fields", "extended"?}: edit as Outlook
-DELETE   /_emulator/mailboxes/{address}/items/{id}                       delete as Outlook
-POST     /_emulator/mailboxes/{address}/folders/{folder}/invalidate-sync-state
-GET      /_emulator/faults, POST /_emulator/faults, DELETE /_emulator/faults   {"kind", "operation"?, "mailbox"?,
-                                                                        "count"?, "share"?, "back_off_ms"?}
-PUT      /_emulator/latency                                              {"latency_ms", "jitter_ms"?}
-POST     /_emulator/tokens/revoke                                        revoke every issued token
-POST     /_emulator/clock/advance                                        {"seconds"}
-GET      /_emulator/requests, DELETE /_emulator/requests                 request log and per-operation counters
-POST     /_emulator/reset                                                back to empty demo mailboxes
-=======  ==============================================================  ===========================================
+Routes (JSON in and out unless noted; ids in paths are URL-encoded because they are base64):
 
-Ids in paths are URL-encoded (they are base64). Errors come back as JSON ``{"error": ...}``.
+* ``GET /_emulator``: connection facts (no secrets).
+* ``GET /_emulator/mailboxes``; ``POST /_emulator/mailboxes`` ``{"address", "password"?}``.
+* ``POST /_emulator/mailboxes/{address}/messages[?folder=inbox]``: body = a raw RFC 822 message, delivered.
+* ``GET /_emulator/mailboxes/{address}/folders/{folder}/items``: item snapshots.
+* ``POST /_emulator/mailboxes/{address}/folders/{folder}/items`` ``{"kind"?, "fields", "extended"?}``:
+  create an item as the mailbox owner would.
+* ``PATCH /_emulator/mailboxes/{address}/items/{id}`` ``{"fields", "extended"?}``: edit as Outlook would
+  (``null`` deletes a property); ``DELETE`` the same path deletes.
+* ``POST /_emulator/mailboxes/{address}/folders/{folder}/invalidate-sync-state``.
+* ``GET|POST|DELETE /_emulator/faults``: list, add ``{"kind", "operation"?, "mailbox"?, "count"?, "share"?,
+  "back_off_ms"?}``, clear.
+* ``PUT /_emulator/latency`` ``{"latency_ms", "jitter_ms"?}``.
+* ``POST /_emulator/tokens/revoke``; ``POST /_emulator/clock/advance`` ``{"seconds"}``.
+* ``GET|DELETE /_emulator/requests``: the request log with per-operation counters; clear it.
+* ``POST /_emulator/reset``: back to the initial, empty mailboxes.
+
+Errors come back as JSON ``{"error": ...}`` with 400 or 404.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 * ``ews_emulator`` (session): a started :class:`~.server.Emulator` with three mailboxes
   (alice/bob/carol ``@example.com``, Basic passwords ``{name}-password``) in validating mode; exchangelib is
   set to trust its CA. At the end of the session it fails loudly if any response was not schema-valid.
-* ``ews_emulator_clean`` (function): the same emulator, reset before the test (empty mailboxes, no faults, empty
-  request log, real time) and checked for invalid responses after it; exchangelib's connection cache is closed.
+* ``ews_emulator_clean`` (function): the same emulator, reset before the test (empty mailboxes, no faults,
+empty
+  request log, real time) and checked for invalid responses after it; exchangelib's connection cache is
+closed.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def ews_emulator() -> Iterator[Emulator]:
         errors = emulator.validation_errors
         emulator.stop()
         if errors:
-            pytest.fail("EWS emulator produced schema-invalid responses:\n" + "\n".join(errors), pytrace=False)
+            pytest.fail(
+                "EWS emulator produced schema-invalid responses:\n" + "\n".join(errors), pytrace=False
+            )
 
 
 @pytest.fixture

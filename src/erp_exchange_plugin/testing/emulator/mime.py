@@ -83,7 +83,7 @@ def props_from_mime(raw: bytes) -> dict[str, etree._Element]:
 
 
 def mime_from_item(item: Item) -> bytes | None:
-    """Generate MIME for a message item that has none (Exchange does this on request); None for other kinds."""
+    """Generate MIME for a message item without one (as Exchange does on request); None for other kinds."""
     if item.kind != "Message":
         return None
     msg = EmailMessage()

@@ -151,8 +151,14 @@ def sort_items(
             except ValueError:
                 return (1, values[0])
 
-        result.sort(key=functools.cmp_to_key(lambda a, b, key=key: _cmp(key(a), key(b))), reverse=descending)
+        keyed = [(key(entry), entry) for entry in result]
+        keyed.sort(key=functools.cmp_to_key(_cmp_keyed), reverse=descending)
+        result = [entry for _, entry in keyed]
     return result
+
+
+def _cmp_keyed(a: tuple[tuple[int, Any], object], b: tuple[tuple[int, Any], object]) -> int:
+    return _cmp(a[0], b[0])
 
 
 def _cmp(a: tuple[int, Any], b: tuple[int, Any]) -> int:

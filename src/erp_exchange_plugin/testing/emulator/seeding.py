@@ -163,10 +163,9 @@ def view(item: Item, folder: Folder) -> ItemView:
     for prop in item.extended.values():
         uri = prop.find(t("ExtendedFieldURI"))
         assert uri is not None
-        key = ":".join(
-            (uri.get("PropertySetId") or uri.get("DistinguishedPropertySetId") or uri.get("PropertyTag") or "",
-             uri.get("PropertyName") or uri.get("PropertyId") or "", uri.get("PropertyType") or "")
-        )  # fmt: skip
+        set_id = uri.get("PropertySetId") or uri.get("DistinguishedPropertySetId") or uri.get("PropertyTag")
+        name = uri.get("PropertyName") or uri.get("PropertyId")
+        key = ":".join((set_id or "", name or "", uri.get("PropertyType") or ""))
         single = prop.find(t("Value"))
         extended[key] = single.text if single is not None else [v.text for v in prop.iter(t("Value"))]
     return ItemView(

@@ -1,9 +1,11 @@
 """The emulator: one HTTPS server on loopback serving a local Entra ID, EWS and the ``/_emulator/`` admin API.
 
-:class:`Emulator` is usable in-process (``with Emulator() as emu: ...``) and from the CLI. It owns the throw-away
+:class:`Emulator` is usable in-process (``with Emulator() as emu: ...``) and from the CLI. It owns the
+throw-away
 CA (``ca_file``), the directory (``tenant_id``, ``client_id``, ``client_secret``, ``authority``), the mailbox
 store (``mailboxes``), fault injection (``faults``), the request log (``request_log``) and the emulator clock
-(``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`, :meth:`Emulator.create_item`,
+(``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`,
+:meth:`Emulator.create_item`,
 :meth:`Emulator.update_item`, :meth:`Emulator.delete_item`, :meth:`Emulator.items`).
 
 Connecting clients::
@@ -49,7 +51,7 @@ from .schema import get_schema
 from .seeding import ItemView, edit, item_element, view
 from .soap import SERVER_VERSIONS, t
 from .state import load_state, save_state
-from .store import Store
+from .store import Mailbox, Store
 
 DEFAULT_MAILBOXES = (("alice@example.com", "alice-password"), ("bob@example.com", "bob-password"))
 MailboxSpec = str | tuple[str, str | None]
@@ -65,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log; the emulator keeps its own request log."""
 
     def _serve(self, method: str) -> None:
@@ -236,7 +238,7 @@ class Emulator:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"Emulator(base_url={self.base_url!r}, tenant_id={self._tenant_id!r}, mailboxes={self.mailboxes!r})"
+        return f"Emulator(base_url={self.base_url!r}, tenant_id={self._tenant_id!r})"
 
     # -- connection facts -------------------------------------------------------------------------------
 
@@ -372,7 +374,7 @@ class Emulator:
 
     # -- seeding and edits as Outlook would make them ---------------------------------------------------
 
-    def _mailbox(self, address: str) -> Any:
+    def _mailbox(self, address: str) -> Mailbox:
         mailbox = self.store.mailbox(address)
         if mailbox is None:
             raise KeyError(f"no mailbox {address}")
@@ -426,7 +428,7 @@ class Emulator:
         *,
         extended: Mapping[str, Any] | None = None,
     ) -> str:
-        """Edit an item as the mailbox owner would (``None`` deletes a property); return the new change key."""
+        """Edit an item as its owner would (``None`` deletes a property); return the new change key."""
         with self.store.lock:
             found = self._mailbox(address).locate(item_id)
             if found is None:

@@ -2,7 +2,8 @@
 
 A request is parsed into :class:`SoapRequest` (operation element, requested server version, impersonation
 address, time zone). Responses are built as lxml elements with the ``m:``/``t:`` prefixes Exchange uses and
-wrapped by :func:`envelope` together with ``ServerVersionInfo``. :func:`fault` renders the SOAP faults Exchange
+wrapped by :func:`envelope` together with ``ServerVersionInfo``. :func:`fault` renders the SOAP faults
+Exchange
 sends with HTTP 500 (``ErrorServerBusy`` with ``BackOffMilliseconds``, ``ErrorSchemaValidation``,
 ``ErrorImpersonateUserDenied`` ...).
 """
@@ -117,7 +118,7 @@ def envelope(body_child: etree._Element, api_version: str | None) -> bytes:
         header.append(server_version_info(api_version))
     body = etree.SubElement(env, f"{{{SOAP_NS}}}Body")
     body.append(body_child)
-    return etree.tostring(env, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
 def fault(
@@ -151,7 +152,7 @@ def fault(
             v = etree.SubElement(mx, t("Value"))
             v.set("Name", name)
             v.text = value
-    return etree.tostring(env, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
 def response_root(operation: str) -> tuple[etree._Element, etree._Element]:

@@ -1,4 +1,5 @@
-"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON, so that ids, change keys,
+"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON, so that ids, change
+keys,
 sync states and secrets stay valid across restarts. Written atomically with mode 0600 (it holds secrets).
 """
 

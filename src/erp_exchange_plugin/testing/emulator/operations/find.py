@@ -1,4 +1,4 @@
-"""FindItem: shapes, IndexedPageItemView paging, CalendarView, Restriction and SortOrder, per parent folder."""
+"""FindItem: shapes, IndexedPageItemView paging, CalendarView, Restriction, SortOrder; per parent folder."""
 
 from __future__ import annotations
 

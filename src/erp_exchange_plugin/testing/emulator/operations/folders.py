@@ -1,4 +1,4 @@
-"""GetFolder: distinguished folders (root, msgfolderroot, inbox, contacts, calendar, tasks ...) and FolderIds."""
+"""GetFolder: distinguished folders (root, msgfolderroot, inbox, contacts, calendar ...) and FolderIds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""GetItem: items by id with an ItemShape (incl. MimeContent); ErrorItemNotFound/ErrorInvalidIdMalformed per id."""
+"""GetItem: items by id with an ItemShape (incl. MimeContent); ErrorItemNotFound/ErrorInvalidIdMalformed
+per id."""
 
 from __future__ import annotations
 
