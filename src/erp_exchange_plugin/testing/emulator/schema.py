@@ -53,7 +53,7 @@ class EwsSchema:
 
     def validate(self, element: etree._Element) -> None:
         """Raise :class:`SchemaViolation` unless ``element`` is valid against messages.xsd."""
-        doc = etree.fromstring(etree.tostring(element))
+        doc = element if element.getparent() is None else etree.fromstring(etree.tostring(element))
         with self._lock:
             ok = self._schema.validate(doc)
             if ok:

@@ -65,6 +65,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; avoid 40 ms delayed ACKs
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
