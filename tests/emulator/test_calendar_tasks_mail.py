@@ -191,3 +191,44 @@ def test_admin_api_edits_and_faults(emu: Any) -> None:
     assert info["ews_url"] == emu.ews_url
     assert "client_secret" not in json.dumps(info)
     assert session.get(f"{base}/nope").status_code == 404
+
+
+def test_calendar_view_expands_recurring_series_across_dst(account: Any, emu: Any) -> None:
+    acc = account()
+    start = EWSDateTime(2024, 3, 18, 9, 0, tzinfo=BERLIN)  # DST starts on 31 March
+    master = CalendarItem(
+        folder=acc.calendar,
+        subject="Standup",
+        start=start,
+        end=start + dt.timedelta(minutes=15),
+        recurrence=Recurrence(
+            pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=4
+        ),
+    )
+    master.save()
+    window = acc.calendar.view(
+        start=EWSDateTime(2024, 3, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 5, 1, tzinfo=BERLIN)
+    )
+    occurrences = list(window)
+    assert [o.start.astimezone(BERLIN).strftime("%m-%d %H:%M") for o in occurrences] == [
+        "03-18 09:00", "03-25 09:00", "04-01 09:00", "04-08 09:00",
+    ]  # fmt: skip
+    assert {o.type for o in occurrences} == {"Occurrence"}
+    third = master.occurrence(index=3)
+    third.refresh()
+    assert third.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "04-01 09:00"
+    assert third.id == occurrences[2].id
+    occurrences[1].delete()
+    again = acc.calendar.get(id=master.id)
+    assert [d.start.astimezone(BERLIN).strftime("%m-%d") for d in again.deleted_occurrences] == ["03-25"]
+    assert again.last_occurrence.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "04-08 09:00"
+    assert (
+        len(
+            list(
+                acc.calendar.view(
+                    start=EWSDateTime(2024, 3, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 5, 1, tzinfo=BERLIN)
+                )
+            )
+        )
+        == 3
+    )

@@ -137,7 +137,10 @@ class EwsEndpoint:
             self.store, self.model, self.clock, self.sync_codec, principal, mailbox, request, self.deliver
         )
         try:
-            response = handler(ctx, request.operation)
+            with (
+                self.store.lock
+            ):  # one operation at a time: each EWS call is atomic, readers never see half a write
+                response = handler(ctx, request.operation)
         except ItemError as exc:
             return self._fault(exc.code, exc.message), operation, mailbox.address, None
         if self.validate_responses:

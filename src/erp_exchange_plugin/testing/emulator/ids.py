@@ -18,7 +18,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-_ITEM, _FOLDER = b"EMI", b"EMF"
+_ITEM, _FOLDER, _OCCURRENCE = b"EMI", b"EMF", b"EMO"
 
 
 class MalformedId(ValueError):
@@ -32,6 +32,8 @@ class ParsedId:
     is_item: bool
     mailbox: str
     unique: str
+    master_id: str | None = None
+    occurrence: int | None = None
 
 
 def new_id(mailbox: str, is_item: bool = True) -> str:
@@ -46,13 +48,23 @@ def parse_id(value: str) -> ParsedId:
         raw = base64.b64decode(value.encode(), validate=True)
     except (binascii.Error, ValueError):
         raise MalformedId(value) from None
-    if len(raw) < 20 or raw[:3] not in (_ITEM, _FOLDER):
+    if len(raw) < 20 or raw[:3] not in (_ITEM, _FOLDER, _OCCURRENCE):
         raise MalformedId(value)
+    tail = raw[23:] if raw[:3] == _OCCURRENCE else raw[19:]
     try:
-        mailbox = raw[19:].decode()
+        mailbox = tail.decode()
     except UnicodeDecodeError:
         raise MalformedId(value) from None
+    if raw[:3] == _OCCURRENCE:
+        master = base64.b64encode(_ITEM + raw[3:19] + tail).decode()
+        return ParsedId(True, mailbox, raw[3:19].hex(), master, int.from_bytes(raw[19:23], "big"))
     return ParsedId(raw[:3] == _ITEM, mailbox, raw[3:19].hex())
+
+
+def occurrence_id(master_id: str, index: int) -> str:
+    """The id of occurrence ``index`` (1-based) of a recurring master."""
+    raw = base64.b64decode(master_id)
+    return base64.b64encode(_OCCURRENCE + raw[3:19] + index.to_bytes(4, "big") + raw[19:]).decode()
 
 
 def id_to_entry_id(value: str) -> bytes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from . import mime
+from . import mime, recurrence
 from .schema import EwsSchema
 from .soap import T_NS, local, t
 from .store import Folder, Item
@@ -71,6 +71,11 @@ SERVER_OWNED = frozenset(
         "CalendarItemType",
         "Organizer",
         "TextBody",
+        "FirstOccurrence",
+        "LastOccurrence",
+        "ModifiedOccurrences",
+        "DeletedOccurrences",
+        "OriginalStart",
     }
 )
 #: What the Default shape returns besides ItemId (a compact version of Exchange's default shapes).
@@ -335,7 +340,9 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
         names.update(DEFAULT_FIELDS.get(item.kind, ("ParentFolderId", "ItemClass", "Subject")))
     elif shape.base == "AllProperties":
         names.update(item.props)
-        names.update(("ParentFolderId", "TextBody"))
+        names.update(
+            ("ParentFolderId", "TextBody", "FirstOccurrence", "LastOccurrence", "DeletedOccurrences")
+        )
     for path in shape.additional:
         if path.kind == "field":
             names.add(path.name)
@@ -347,6 +354,9 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                     subs.add(path.sub)
         else:
             extended.append(path)
+    props = item.props
+    if item.kind == "CalendarItem" and "Recurrence" in props:
+        props = {**props, **recurrence.series_props(item)}
     out = etree.Element(t(item.kind))
     for name in model.order(item.kind):
         if name == "ItemId":
@@ -383,11 +393,11 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                 tb = etree.SubElement(out, t("TextBody"))
                 tb.set("BodyType", "Text")
                 tb.text = text
-        elif name in item.props:
+        elif name in props:
             if name in names:
-                out.append(copy.deepcopy(item.props[name]))
+                out.append(copy.deepcopy(props[name]))
             elif name in indexed:
-                container = _filtered_container(model, item.props[name], indexed[name])
+                container = _filtered_container(model, props[name], indexed[name])
                 if container is not None:
                     out.append(container)
     return out

@@ -72,6 +72,7 @@ def _item_to_json(item: Item) -> dict[str, Any]:
         "salt": item.salt.hex(),
         "field_versions": item.field_versions,
         "seqs": [item.created_seq, item.last_seq, item.content_seq],
+        "deleted_occurrences": sorted(item.deleted_occurrences),
     }
 
 
@@ -90,6 +91,7 @@ def _item_from_json(data: dict[str, Any]) -> Item:
     item.salt = bytes.fromhex(data["salt"])
     item.field_versions = {k: int(v) for k, v in data["field_versions"].items()}
     item.created_seq, item.last_seq, item.content_seq = (int(s) for s in data["seqs"])
+    item.deleted_occurrences = {int(i) for i in data.get("deleted_occurrences", [])}
     return item
 
 

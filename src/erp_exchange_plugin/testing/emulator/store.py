@@ -54,6 +54,7 @@ class Item:
     created_seq: int = 0
     last_seq: int = 0
     content_seq: int = 0
+    deleted_occurrences: set[int] = field(default_factory=set)
 
     @property
     def change_key(self) -> str:

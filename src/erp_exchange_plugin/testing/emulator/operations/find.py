@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError, Shape, parse_datetime, parse_shape, render_item
+from ..recurrence import occurrence_item, occurrences_of
 from ..restrictions import Restriction, overlaps, sort_items
 from ..soap import error_message, m, response_root, success_message, t
 from ..store import Folder, Item
@@ -45,7 +46,17 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
             raise ItemError(
                 "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate."
             )
-        entries = [e for e in entries if e[0].kind == "CalendarItem" and overlaps(e[0], start, end)]
+        expanded: list[tuple[Item, Folder]] = []
+        for item, parent in entries:
+            if item.kind != "CalendarItem":
+                continue
+            if "Recurrence" in item.props:
+                for occurrence in occurrences_of(item, end):
+                    if occurrence.end > start:
+                        expanded.append((occurrence_item(item, occurrence), parent))
+            elif overlaps(item, start, end):
+                expanded.append((item, parent))
+        entries = expanded
         entries.sort(key=lambda e: parse_datetime(e[0].text("Start") or ""))
         total = len(entries)
         limit = int(calendar_view.get("MaxEntriesReturned", "0") or 0) or total
