@@ -232,3 +232,17 @@ def test_calendar_view_expands_recurring_series_across_dst(account: Any, emu: An
         )
         == 3
     )
+
+
+def test_delivered_message_with_attachment(account: Any, emu: Any) -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@example.net", ALICE, "With attachment"
+    mail.set_content("see attached")
+    mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    raw = mail.as_bytes()
+    item_id = emu.deliver(ALICE, raw)
+    msg = account().inbox.get(id=item_id)
+    assert msg.has_attachments is True
+    assert msg.mime_content == raw

@@ -197,3 +197,11 @@ def test_conflict_resolution_modes(account: Any, emu: Any) -> None:
     emu.update_item(ALICE, c.id, {"JobTitle": "from outlook"})
     c.save(update_fields=["job_title"], conflict_resolution=ALWAYS_OVERWRITE)
     assert emu.items(ALICE, "contacts")[0].fields["JobTitle"] == "t2"
+
+
+def test_find_folder_walks_the_tree(account: Any) -> None:
+    acc = account()
+    names = {f.name for f in acc.msg_folder_root.children}
+    assert {"Inbox", "Contacts", "Calendar", "Tasks", "Deleted Items", "Drafts", "Sent Items"} <= names
+    assert (acc.root / "Top of Information Store" / "Contacts").id == acc.contacts.id
+    assert "Deletions" in {f.name for f in acc.root.walk()}

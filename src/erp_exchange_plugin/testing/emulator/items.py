@@ -289,15 +289,17 @@ def build_item(
             raise ItemError("ErrorInvalidPropertySet", f"{name} is not a property of {kind}.")
         else:
             item.props[name] = model.normalised(kind, child)
-    if item.mime is not None and kind == "Message":
-        for name, el in mime.props_from_mime(item.mime).items():
-            item.props.setdefault(name, el)
     stamp = format_datetime(now)
+    item.props["HasAttachments"] = _simple("HasAttachments", "false")
+    if item.mime is not None and kind == "Message":
+        derived = mime.props_from_mime(item.mime)
+        item.props["HasAttachments"] = derived.pop("HasAttachments")
+        for name, el in derived.items():
+            item.props.setdefault(name, el)
     item.props.setdefault("ItemClass", _simple("ItemClass", ITEM_CLASSES.get(kind, "IPM")))
     item.props["DateTimeCreated"] = _simple("DateTimeCreated", stamp)
     item.props.setdefault("DateTimeReceived", _simple("DateTimeReceived", stamp))
     item.props["LastModifiedTime"] = _simple("LastModifiedTime", stamp)
-    item.props["HasAttachments"] = _simple("HasAttachments", "false")
     if kind == "CalendarItem":
         item.props.setdefault("UID", _simple("UID", uuid.uuid4().hex.upper()))
         item.props.setdefault("IsAllDayEvent", _simple("IsAllDayEvent", "false"))

@@ -79,6 +79,8 @@ def props_from_mime(raw: bytes) -> dict[str, etree._Element]:
     message_id = msg.get("Message-ID")
     if message_id:
         props["InternetMessageId"] = _text("InternetMessageId", str(message_id).strip())
+    has_attachments = isinstance(msg, EmailMessage) and any(True for _ in msg.iter_attachments())
+    props["HasAttachments"] = _text("HasAttachments", "true" if has_attachments else "false")
     return props
 
 

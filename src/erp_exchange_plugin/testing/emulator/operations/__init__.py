@@ -15,7 +15,7 @@ from .convert import convert_id
 from .create import create_item
 from .delete import delete_item
 from .find import find_item
-from .folders import get_folder
+from .folders import find_folder, get_folder
 from .get import get_item
 from .move import copy_item, move_item
 from .sync import sync_folder_items
@@ -25,6 +25,7 @@ Handler = Callable[[OperationContext, etree._Element], etree._Element]
 
 OPERATIONS: dict[str, Handler] = {
     "GetFolder": get_folder,
+    "FindFolder": find_folder,
     "FindItem": find_item,
     "GetItem": get_item,
     "CreateItem": create_item,

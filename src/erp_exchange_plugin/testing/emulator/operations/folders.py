@@ -1,4 +1,5 @@
-"""GetFolder: distinguished folders (root, msgfolderroot, inbox, contacts, calendar ...) and FolderIds."""
+"""GetFolder and FindFolder over the fixed tree of distinguished folders (root, msgfolderroot, inbox,
+contacts, calendar, tasks ...), by DistinguishedFolderId or FolderId."""
 
 from __future__ import annotations
 
@@ -87,4 +88,41 @@ def get_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
             continue
         msg = success_message(messages, "GetFolder")
         etree.SubElement(msg, m("Folders")).append(render_folder(ctx, mailbox, folder, shape))
+    return root
+
+
+def find_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """FindFolder: children (Shallow) or all descendants (Deep) of each parent, with IndexedPageFolderView."""
+    root, messages = response_root("FindFolder")
+    shape = op.find(m("FolderShape"))
+    deep = op.get("Traversal", "Shallow") == "Deep"
+    paged = op.find(m("IndexedPageFolderView"))
+    for fid in children(op, "ParentFolderIds"):
+        try:
+            mailbox, parent = ctx.folder(fid)
+        except ItemError as exc:
+            error_message(messages, "FindFolder", exc.code, exc.message)
+            continue
+        found: list[Folder] = []
+        pending = [parent.folder_id]
+        while pending:
+            current = pending.pop(0)
+            for folder in mailbox.folders.values():
+                if folder.parent_id == current:
+                    found.append(folder)
+                    if deep:
+                        pending.append(folder.folder_id)
+        total, offset, limit = len(found), 0, len(found)
+        if paged is not None:
+            offset = int(paged.get("Offset", "0"))
+            limit = int(paged.get("MaxEntriesReturned", str(total)) or total)
+        page = found[offset : offset + limit]
+        msg = success_message(messages, "FindFolder")
+        root_folder = etree.SubElement(msg, m("RootFolder"))
+        root_folder.set("IndexedPagingOffset", str(offset + len(page)))
+        root_folder.set("TotalItemsInView", str(total))
+        root_folder.set("IncludesLastItemInRange", "true" if offset + len(page) >= total else "false")
+        container = etree.SubElement(root_folder, t("Folders"))
+        for folder in page:
+            container.append(render_folder(ctx, mailbox, folder, shape))
     return root
