@@ -26,7 +26,6 @@ from exchangelib import (
     Configuration,
     Credentials,
     FailFast,
-    Identity,
     OAuth2AuthorizationCodeCredentials,
     Version,
 )
@@ -143,7 +142,7 @@ def connect(
 
 
 __all__ = [
-    "Identity",
+    "EmulatorCaAdapter",
     "MsalCredentials",
     "connect",
     "msal_app",

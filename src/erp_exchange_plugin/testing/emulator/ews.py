@@ -25,7 +25,7 @@ from .operations import OPERATIONS, OperationContext
 from .reply import Reply
 from .requestlog import LogEntry, RequestLog
 from .schema import EwsSchema, SchemaViolation
-from .soap import SoapError, envelope, fault, parse_request
+from .soap import SoapError, SoapRequest, envelope, fault, parse_request
 from .store import Store
 
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
@@ -49,7 +49,7 @@ class EwsEndpoint:
     sync_codec: SyncStateCodec
     faults: FaultInjector
     log: RequestLog
-    deliver: Callable[[str, bytes], None]
+    deliver: Callable[[str, bytes], object]
     api_version: str = "Exchange2016"
     realm: str = "127.0.0.1"
     validate_requests: bool = True
@@ -86,15 +86,20 @@ class EwsEndpoint:
         return Reply(500, fault(code, message, self.api_version, pairs), dict(XML_HEADERS))
 
     def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[Reply, str, str | None, str | None]:
-        try:
-            principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
-        except AuthFailure as exc:
-            return exc.reply, "?", None, None
+        # Parsed before authentication only to name the operation in the log; a 401 still wins.
+        request: SoapRequest | None = None
+        parse_error = ""
         try:
             request = parse_request(body)
         except SoapError as exc:
-            return self._fault("ErrorSchemaValidation", str(exc)), "?", None, None
-        operation = request.name
+            parse_error = str(exc)
+        operation = request.name if request is not None else "?"
+        try:
+            principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
+        except AuthFailure as exc:
+            return exc.reply, operation, None, None
+        if request is None:
+            return self._fault("ErrorSchemaValidation", parse_error), operation, None, None
         if self.validate_requests:
             try:
                 self.schema.validate(request.operation)

@@ -26,7 +26,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from . import mime, recurrence
 from .schema import EwsSchema
-from .soap import T_NS, local, t
+from .soap import local, t
 from .store import Folder, Item
 
 KIND_TYPES = {
@@ -574,10 +574,3 @@ def value_kind(model: ItemModel, kinds: Iterable[str], path: FieldPath) -> str:
         if found is not None:
             return "number" if found == "int" else found if found in ("boolean", "dateTime") else "string"
     return "string"
-
-
-def new_element(name: str, text: str | None = None, ns: str = T_NS) -> etree._Element:
-    """A convenience constructor for simple elements."""
-    el = etree.Element(f"{{{ns}}}{name}")
-    el.text = text
-    return el

@@ -100,10 +100,6 @@ class EwsSchema:
                 return self.base_kind(restriction.get("base", ""))
         return "string"
 
-    def element_order(self, type_name: str) -> dict[str, int]:
-        """Map child element name to its position in ``type_name`` (for sorting)."""
-        return {c.name: i for i, c in enumerate(self.children(type_name))}
-
 
 _instance: EwsSchema | None = None
 _instance_lock = threading.Lock()

@@ -58,9 +58,7 @@ def value_element(model: ItemModel, name: str, value: Any) -> etree._Element:
         el.text = str(value)
     elif name in _RECIPIENT_LISTS:
         for address in value:
-            _mailbox_el(el, address) if name != "RequiredAttendees" else _mailbox_el(
-                etree.SubElement(el, t("Attendee")), address
-            )
+            _mailbox_el(etree.SubElement(el, t("Attendee")) if name == "RequiredAttendees" else el, address)
     elif name in _SINGLE_RECIPIENTS:
         _mailbox_el(el, value[0] if isinstance(value, list) else value)
     elif isinstance(value, Mapping):

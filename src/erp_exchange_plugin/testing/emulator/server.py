@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import secrets
 import shutil
 import socket
@@ -179,7 +178,7 @@ class Emulator:
             sync_codec=self.sync_codec,
             faults=self.faults,
             log=self.request_log,
-            deliver=self._deliver_raw,
+            deliver=self.deliver,
             api_version=api_version,
             realm=host,
             validate_requests=validate_requests,
@@ -385,9 +384,6 @@ class Emulator:
         """Create a mailbox (with its distinguished folders)."""
         self.store.add_mailbox(address, password)
 
-    def _deliver_raw(self, address: str, raw: bytes) -> None:
-        self.deliver(address, raw)
-
     def deliver(self, address: str, raw: bytes, folder: str = "inbox") -> str:
         """Deliver an RFC 822 message to a mailbox's folder (unread); return the new item id."""
         with self.store.lock:
@@ -490,7 +486,3 @@ class Emulator:
         info = self.ready_info()
         info.pop("client_secret")
         return info
-
-    def dumps(self) -> str:
-        """The ready line (JSON)."""
-        return json.dumps(self.ready_info())

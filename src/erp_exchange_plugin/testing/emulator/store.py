@@ -12,7 +12,6 @@ the whole request, which keeps each EWS call atomic.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
@@ -222,10 +221,3 @@ class Store:
         folder.tombstones[item_id] = Tombstone(item.created_seq, seq)
         folder.last_seq = seq
         return item
-
-    def iter_items(self) -> Iterator[tuple[Mailbox, Folder, Item]]:
-        """Every item of every mailbox (caller holds the lock)."""
-        for mailbox in self.mailboxes.values():
-            for folder in mailbox.folders.values():
-                for item in folder.items.values():
-                    yield mailbox, folder, item

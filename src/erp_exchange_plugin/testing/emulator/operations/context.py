@@ -34,7 +34,7 @@ class OperationContext:
     principal: Principal
     mailbox: Mailbox
     request: SoapRequest
-    deliver: Callable[[str, bytes], None]
+    deliver: Callable[[str, bytes], object]
 
     def now(self) -> dt.datetime:
         """The emulator's current time."""
