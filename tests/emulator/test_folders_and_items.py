@@ -205,3 +205,14 @@ def test_find_folder_walks_the_tree(account: Any) -> None:
     assert {"Inbox", "Contacts", "Calendar", "Tasks", "Deleted Items", "Drafts", "Sent Items"} <= names
     assert (acc.root / "Top of Information Store" / "Contacts").id == acc.contacts.id
     assert "Deletions" in {f.name for f in acc.root.walk()}
+
+
+def test_query_string_is_approximated(account: Any, emu: Any) -> None:
+    emu.create_item(ALICE, "contacts", {"DisplayName": "Ada Lovelace", "CompanyName": "Analytical Engines"})
+    emu.create_item(
+        ALICE, "contacts", {"DisplayName": "Charles Babbage", "CompanyName": "Analytical Engines"}
+    )
+    c = account().contacts
+    assert [x.display_name for x in c.filter("lovelace")] == ["Ada Lovelace"]
+    assert len(list(c.filter("analytical engines"))) == 2
+    assert [x.display_name for x in c.filter("displayname:babbage")] == ["Charles Babbage"]

@@ -6,7 +6,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError, Shape, parse_datetime, parse_shape, render_item
 from ..recurrence import occurrence_item, occurrences_of
-from ..restrictions import Restriction, overlaps, sort_items
+from ..restrictions import Restriction, matches_query, overlaps, sort_items
 from ..soap import error_message, m, response_root, success_message, t
 from ..store import Folder, Item
 from .context import OperationContext, children
@@ -31,10 +31,12 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
     kinds = (folder.default_kind, *sorted({i.kind for i in folder.items.values()} - {folder.default_kind}))
     restriction_el = op.find(m("Restriction"))
     restriction = Restriction(ctx.model, restriction_el, kinds) if restriction_el is not None else None
+    query = (op.findtext(m("QueryString")) or "").strip()
     entries: list[tuple[Item, Folder]] = [
         (item, folder)
         for item in folder.items.values()
-        if restriction is None or restriction.matches(item, folder)
+        if (restriction is None or restriction.matches(item, folder))
+        and (not query or matches_query(item, query))
     ]
     calendar_view = op.find(m("CalendarView"))
     paged = op.find(m("IndexedPageItemView"))
