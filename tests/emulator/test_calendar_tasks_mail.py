@@ -246,3 +246,42 @@ def test_delivered_message_with_attachment(account: Any, emu: Any) -> None:
     msg = account().inbox.get(id=item_id)
     assert msg.has_attachments is True
     assert msg.mime_content == raw
+
+
+def test_modified_occurrence_becomes_an_exception(account: Any, emu: Any) -> None:
+    acc = account()
+    start = EWSDateTime(2024, 6, 3, 9, 0, tzinfo=BERLIN)
+    master = CalendarItem(
+        folder=acc.calendar,
+        subject="Series",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        recurrence=Recurrence(
+            pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=3
+        ),
+    )
+    master.save()
+    _, state = list(acc.calendar.sync_items()), acc.calendar.item_sync_state
+    second = master.occurrence(index=2)
+    second.refresh()
+    second.subject = "Series (moved to 14:00)"
+    second.start = EWSDateTime(2024, 6, 10, 14, 0, tzinfo=BERLIN)
+    second.end = EWSDateTime(2024, 6, 10, 15, 0, tzinfo=BERLIN)
+    second.save(update_fields=["subject", "start", "end"])
+    changes = list(acc.calendar.sync_items(sync_state=state))
+    assert [(k, o.id) for k, o in changes] == [("update", master.id)]  # the series changed, not a new item
+    updated = changes[0][1]
+    assert updated.subject == "Series"
+    [modified] = updated.modified_occurrences
+    assert modified.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "06-10 14:00"
+    assert modified.original_start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "06-10 09:00"
+    exception = acc.calendar.get(id=modified.id)
+    assert (exception.type, exception.subject) == ("Exception", "Series (moved to 14:00)")
+    view = list(
+        acc.calendar.view(
+            start=EWSDateTime(2024, 6, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 7, 1, tzinfo=BERLIN)
+        )
+    )
+    assert [(o.type, o.start.astimezone(BERLIN).strftime("%m-%d %H:%M")) for o in view] == [
+        ("Occurrence", "06-03 09:00"), ("Exception", "06-10 14:00"), ("Occurrence", "06-17 09:00"),
+    ]  # fmt: skip

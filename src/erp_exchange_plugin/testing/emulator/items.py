@@ -468,13 +468,13 @@ def apply_change(model: ItemModel, item: Item, change: etree._Element) -> FieldP
         raise ItemError("ErrorIncorrectUpdatePropertyCount", f"The item element has no {path.name}.")
     new = model.normalised(item.kind, value_el)
     if op == "AppendToItemField" and path.name in item.props:
-        old = item.props[path.name]
+        old = copy.deepcopy(item.props[path.name])  # elements may be shared with a series' occurrences
         if len(new):
             old.extend(list(new))
         else:
             old.text = (old.text or "") + (new.text or "")
-    else:
-        item.props[path.name] = new
+        new = old
+    item.props[path.name] = new
     return path
 
 
@@ -485,9 +485,11 @@ def _delete(item: Item, path: FieldPath) -> None:
     if path.kind == "field":
         item.props.pop(path.name, None)
         return
-    container = item.props.get(path.name)
-    if container is None:
+    stored = item.props.get(path.name)
+    if stored is None:
         return
+    container = copy.deepcopy(stored)
+    item.props[path.name] = container
     for entry in list(container):
         if entry.get("Key") != path.index:
             continue
@@ -504,10 +506,9 @@ def _delete(item: Item, path: FieldPath) -> None:
 
 
 def _set_indexed(model: ItemModel, item: Item, path: FieldPath, entry: etree._Element) -> None:
-    container = item.props.get(path.name)
-    if container is None:
-        container = etree.Element(t(path.name))
-        item.props[path.name] = container
+    stored = item.props.get(path.name)
+    container = copy.deepcopy(stored) if stored is not None else etree.Element(t(path.name))
+    item.props[path.name] = container
     existing = next((e for e in container if e.get("Key") == path.index), None)
     if path.sub is None or existing is None:
         if existing is not None:

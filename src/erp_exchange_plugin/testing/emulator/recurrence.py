@@ -1,9 +1,10 @@
-"""Expanding a calendar item's ``t:Recurrence`` into occurrences (for CalendarView and occurrence ids).
+"""Recurring series: expanding ``t:Recurrence`` into occurrences, occurrence ids, and exceptions.
 
 Supports the six patterns (Daily, Weekly, AbsoluteMonthly, RelativeMonthly, AbsoluteYearly, RelativeYearly)
 and the three ranges (NoEnd, EndDate, Numbered). Occurrences keep the master's local wall-clock start in its
 ``StartTimeZone`` (a Windows zone id, mapped to IANA), so they stay at 09:00 across DST changes. Deleted
-occurrences (by index) are skipped. Modified occurrences (exceptions) are not modelled.
+occurrences (by index) are skipped. A modified occurrence (an exception) keeps the properties changed on it as
+overrides in the master (``Item.modified_occurrences``) and is rendered with CalendarItemType ``Exception``.
 """
 
 from __future__ import annotations
@@ -244,6 +245,9 @@ def series_props(item: Item) -> dict[str, etree._Element]:
         if local(window[0][1].tag) != "NoEndRecurrence":
             last = deque(expand(*window, far, deleted), maxlen=1)
             props["LastOccurrence"] = _info("LastOccurrence", item, last[0])
+    modified = modified_occurrences(item)
+    if modified is not None:
+        props["ModifiedOccurrences"] = modified
     if deleted:
         container = etree.Element(t("DeletedOccurrences"))
         for occurrence in expand(*window, far):
@@ -258,19 +262,29 @@ def series_props(item: Item) -> dict[str, etree._Element]:
 
 
 def occurrence_item(item: Item, occurrence: Occurrence) -> Item:
-    """A read-only view of one occurrence, rendered like any calendar item (CalendarItemType Occurrence)."""
+    """One occurrence as an item of its own (CalendarItemType Occurrence, or Exception when modified).
+
+    Its props are fresh references to the master's elements plus its own Start/End; changes to it are
+    folded back with :func:`store_exception`.
+    """
     props = dict(item.props)
     props.pop("Recurrence", None)
+    overrides = item.modified_occurrences.get(occurrence.index, {})
     for name, value in (
         ("Start", _stamp(occurrence.start)),
         ("End", _stamp(occurrence.end)),
         ("OriginalStart", _stamp(occurrence.start)),
-        ("CalendarItemType", "Occurrence"),
+        ("CalendarItemType", "Exception" if overrides else "Occurrence"),
         ("IsRecurring", "true"),
     ):
         el = etree.Element(t(name))
         el.text = value
         props[name] = el
+    for name, override in overrides.items():
+        if override is None:
+            props.pop(name, None)
+        else:
+            props[name] = override
     return Item(
         item_id=ids.occurrence_id(item.item_id, occurrence.index),
         kind="CalendarItem",
@@ -279,3 +293,30 @@ def occurrence_item(item: Item, occurrence: Occurrence) -> Item:
         version=item.version,
         salt=item.salt,
     )
+
+
+def store_exception(master: Item, occurrence: Occurrence, view: Item, changed: list[str]) -> None:
+    """Keep the properties ``changed`` on an occurrence view as that occurrence's exception data."""
+    overrides = master.modified_occurrences.setdefault(occurrence.index, {})
+    for name in changed:
+        overrides[name] = view.props.get(name)
+
+
+def modified_occurrences(item: Item) -> etree._Element | None:
+    """``t:ModifiedOccurrences`` of a master (ItemId, Start, End, OriginalStart of each exception)."""
+    if not item.modified_occurrences:
+        return None
+    container = etree.Element(t("ModifiedOccurrences"))
+    for index in sorted(item.modified_occurrences):
+        occurrence = find_occurrence(item, index)
+        if occurrence is None:
+            continue
+        view = occurrence_item(item, occurrence)
+        info = etree.SubElement(container, t("Occurrence"))
+        iid = etree.SubElement(info, t("ItemId"))
+        iid.set("Id", view.item_id)
+        iid.set("ChangeKey", item.change_key)
+        etree.SubElement(info, t("Start")).text = view.text("Start")
+        etree.SubElement(info, t("End")).text = view.text("End")
+        etree.SubElement(info, t("OriginalStart")).text = _stamp(occurrence.start)
+    return container if len(container) else None

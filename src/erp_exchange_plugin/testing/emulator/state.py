@@ -73,6 +73,12 @@ def _item_to_json(item: Item) -> dict[str, Any]:
         "field_versions": item.field_versions,
         "seqs": [item.created_seq, item.last_seq, item.content_seq],
         "deleted_occurrences": sorted(item.deleted_occurrences),
+        "modified_occurrences": {
+            str(index): {
+                name: etree.tostring(el).decode() if el is not None else None for name, el in props.items()
+            }
+            for index, props in item.modified_occurrences.items()
+        },
     }
 
 
@@ -92,6 +98,10 @@ def _item_from_json(data: dict[str, Any]) -> Item:
     item.field_versions = {k: int(v) for k, v in data["field_versions"].items()}
     item.created_seq, item.last_seq, item.content_seq = (int(s) for s in data["seqs"])
     item.deleted_occurrences = {int(i) for i in data.get("deleted_occurrences", [])}
+    item.modified_occurrences = {
+        int(index): {name: etree.fromstring(xml.encode()) if xml else None for name, xml in props.items()}
+        for index, props in data.get("modified_occurrences", {}).items()
+    }
     return item
 
 

@@ -54,6 +54,8 @@ class Item:
     last_seq: int = 0
     content_seq: int = 0
     deleted_occurrences: set[int] = field(default_factory=set)
+    #: Exceptions of a recurring master: occurrence index -> property overrides (None = property removed).
+    modified_occurrences: dict[int, dict[str, etree._Element | None]] = field(default_factory=dict)
 
     @property
     def change_key(self) -> str:

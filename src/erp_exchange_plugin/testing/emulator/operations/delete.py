@@ -20,6 +20,7 @@ def delete_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
                 mailbox, folder, item, occurrence = ctx.item_or_occurrence(iid)
                 if occurrence is not None:
                     item.deleted_occurrences.add(occurrence.index)
+                    item.modified_occurrences.pop(occurrence.index, None)
                     ctx.store.touch(folder, item, ["DeletedOccurrences"])
                     success_message(messages, "DeleteItem")
                     continue

@@ -54,8 +54,9 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
                 continue
             if "Recurrence" in item.props:
                 for occurrence in occurrences_of(item, end):
-                    if occurrence.end > start:
-                        expanded.append((occurrence_item(item, occurrence), parent))
+                    view = occurrence_item(item, occurrence)
+                    if overlaps(view, start, end):
+                        expanded.append((view, parent))
             elif overlaps(item, start, end):
                 expanded.append((item, parent))
         entries = expanded
