@@ -166,7 +166,7 @@ class Emulator:
         self._httpd.socket = context.wrap_socket(
             self._httpd.socket, server_side=True, do_handshake_on_connect=False
         )
-        home = Tenant(self._tenant_id)
+        home = Tenant(self._tenant_id, domains={"emulator.onmicrosoft.com"})
         home.apps[self._client_id] = AppRegistration(self._client_id, self._client_secret)
         self.entra = EntraDirectory(self.base_url, self.clock, home)
         self.ews = EwsEndpoint(
@@ -187,13 +187,15 @@ class Emulator:
         self.admin = AdminApi(self)
         if state is not None:
             state.restore(self.store)
+            for address in self.store.mailboxes:
+                home.domains.add(address.rsplit("@", 1)[-1])
         else:
             self._seed_mailboxes()
         self._thread: threading.Thread | None = None
 
     def _seed_mailboxes(self) -> None:
         for address, password in self._mailbox_specs:
-            self.store.add_mailbox(address, password)
+            self.add_mailbox(address, password)
 
     # -- life cycle -------------------------------------------------------------------------------------
 
@@ -381,8 +383,11 @@ class Emulator:
         return mailbox
 
     def add_mailbox(self, address: str, password: str | None = None) -> None:
-        """Create a mailbox (with its distinguished folders)."""
+        """Create a mailbox (with its distinguished folders); its domain becomes a verified tenant domain."""
         self.store.add_mailbox(address, password)
+        home = self.entra.tenant(self._tenant_id)
+        if home is not None:
+            home.domains.add(address.rsplit("@", 1)[-1].lower())
 
     def deliver(self, address: str, raw: bytes, folder: str = "inbox") -> str:
         """Deliver an RFC 822 message to a mailbox's folder (unread); return the new item id."""
