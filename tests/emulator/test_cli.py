@@ -103,3 +103,63 @@ def test_cli_default_demo_mailboxes_and_bad_arguments() -> None:
     )
     assert bad.returncode == 2
     assert "not an e-mail address" in bad.stderr
+
+
+def test_done_when_a_plain_script_knows_only_the_ready_line() -> None:
+    """Issue 3's "done when": token; CRUD of contacts, calendar items, tasks; paging through SyncFolderItems;
+    find by an extended property; the MIME of a delivered message; every response schema-valid."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone, Task
+
+    from erp_exchange_plugin.testing.emulator.client import trusting_session
+
+    proc, info = _start()
+    address = info["mailboxes"][0]
+    try:
+        acc = _account(info, address)
+        utc = EWSTimeZone("UTC")
+        start = EWSDateTime(2025, 1, 6, 9, 0, tzinfo=utc)
+        for folder, make, field, new_value in (
+            (
+                acc.contacts,
+                lambda i: Contact(display_name=f"C{i}", erp_id=f"E-C{i}"),
+                "display_name",
+                "C changed",
+            ),
+            (
+                acc.calendar,
+                lambda i: CalendarItem(
+                    subject=f"A{i}", start=start, end=start + dt.timedelta(hours=1), erp_id=f"E-A{i}"
+                ),
+                "subject",
+                "A changed",
+            ),
+            (
+                acc.tasks,
+                lambda i: Task(
+                    subject=f"T{i}", status="NotStarted", percent_complete=Decimal(0), erp_id=f"E-T{i}"
+                ),
+                "subject",
+                "T changed",
+            ),
+        ):
+            acc.bulk_create(folder, [make(i) for i in range(60)])
+            changes = list(folder.sync_items(max_changes_returned=25))  # three pages
+            assert len(changes) == 60
+            [found] = list(folder.filter(erp_id=f"E-{new_value[0]}7"))
+            setattr(found, field, new_value)
+            found.save(update_fields=[field])
+            assert getattr(folder.get(id=found.id), field) == new_value
+            found.delete()
+            assert folder.all().count() == 59
+        raw = b"From: a@example.net\r\nTo: " + address.encode() + b"\r\nSubject: MIME\r\n\r\nhello\r\n"
+        session = trusting_session(info["ca_file"])
+        assert session.post(f"{info['admin_url']}/mailboxes/{address}/messages", data=raw).status_code == 201
+        [msg] = list(acc.inbox.all().only("mime_content"))
+        assert msg.mime_content == raw
+        assert session.get(info["admin_url"]).json()["ews_url"] == info["ews_url"]
+    finally:
+        exchangelib.close_connections()
+        _stop(proc)
