@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import exchangelib
@@ -114,3 +116,23 @@ def test_validating_mode_fails_loudly_on_an_invalid_response(
     with pytest.raises(MalformedResponseError, match="EMULATOR BUG"):
         acc.contacts.all().count()
     assert len(emu.ews.validation_errors) == 1
+
+
+def test_a_stopped_emulator_stops_serving_keep_alive_clients(tmp_path: Path) -> None:
+    emu = Emulator([("stop@example.com", "pw")]).start()
+    ca_copy = tmp_path / "ca.pem"  # stop() removes the emulator's own files
+    shutil.copy(emu.ca_file, ca_copy)
+    trust_ca_in_exchangelib(str(ca_copy), emu.base_url)
+    try:
+        acc = connect(
+            "stop@example.com",
+            emu.ews_url,
+            Credentials("stop@example.com", "pw"),
+            access_type=exchangelib.DELEGATE,
+        )
+        assert acc.contacts.all().count() == 0  # the pooled connection is open now
+        emu.stop()
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the transport error's class depends on timing
+            acc.contacts.all().count()
+    finally:
+        exchangelib.close_connections()

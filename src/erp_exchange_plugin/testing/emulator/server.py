@@ -61,6 +61,31 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 64
     emulator: Emulator
 
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Track open connections, so that :meth:`close_connections` can end keep-alive sessions."""
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a connection when its handler is done with it."""
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close every open client connection (a stopped server must not go on serving keep-alive clients)."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -158,7 +183,7 @@ class Emulator:
         self._client_secret = client_secret or secrets.token_urlsafe(30)
         self._mailbox_specs = [(m, None) if isinstance(m, str) else m for m in mailboxes]
         self.sync_codec = ids.SyncStateCodec(sync_key)
-        self._httpd = _Server((host, port), _Handler, bind_and_activate=True)
+        self._httpd = _Server((host, port))
         self._httpd.emulator = self
         self._port = self._httpd.server_address[1]
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -215,6 +240,7 @@ class Emulator:
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
+        self._httpd.close_connections()
         self.save()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
