@@ -115,3 +115,16 @@ def test_identity_on_credentials_is_used_for_delegate_access(emu: Any, app: Any)
         access_type=DELEGATE,
     )
     assert acc.contacts.all().count() == 0
+
+
+def test_ca_is_trusted_even_with_system_ca_bundle_variables_set(
+    emu: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override verify=; the helpers must not be fooled."""
+    bundle = tmp_path / "system-bundle.pem"
+    bundle.write_text("")  # a bundle without the emulator's CA
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(bundle))
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    acc = connect(ALICE, emu.ews_url, MsalCredentials(app))
+    assert acc.contacts.all().count() == 0
