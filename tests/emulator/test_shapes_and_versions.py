@@ -17,10 +17,10 @@ from erp_exchange_plugin.testing.emulator.server import Emulator
 from .conftest import ALICE
 
 
-def _find(acc: Any, shape: str) -> list[Any]:
+def _find(acc: Any, shape: str, folder: Any = None) -> list[Any]:
     return list(
         FindItem(account=acc).call(
-            folders=[acc.contacts],
+            folders=[folder if folder is not None else acc.contacts],
             additional_fields=None,
             restriction=None,
             order_fields=None,
@@ -51,6 +51,20 @@ def test_find_item_base_shapes(account: Any, emu: Any) -> None:
     [everything] = _find(acc, "AllProperties")
     assert (everything.display_name, everything.job_title) == ("Shape", "Tester")
     assert everything.erp_id is None
+
+
+def test_find_item_omits_bodies_and_recipient_lists_like_exchange(account: Any, emu: Any) -> None:
+    raw = b"From: Ann <ann@example.net>\r\nTo: alice@example.com\r\nSubject: S\r\n\r\nthe body\r\n"
+    item_id = emu.deliver(ALICE, raw)
+    acc = account()
+    [found] = _find(acc, "AllProperties", acc.inbox)
+    assert found.subject == "S"
+    assert (found.body, found.to_recipients, found.mime_content) == (None, None, None)
+    assert found.author.name == "Ann"
+    assert found.author.email_address is None  # FindItem returns the display name only
+    full = acc.inbox.get(id=item_id)
+    assert (full.body.strip(), full.author.email_address) == ("the body", "ann@example.net")
+    assert [r.email_address for r in full.to_recipients] == [ALICE]
 
 
 def test_full_shape_reads_of_every_kind(account: Any) -> None:

@@ -333,8 +333,44 @@ def refresh_derived(item: Item) -> None:
 # -- rendering ----------------------------------------------------------------------------------------------
 
 
-def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> etree._Element:
-    """The item element for a response, in schema order, with what the shape asks for."""
+#: What FindItem never returns ("any of the message body formats or the recipient lists", EWS docs).
+NOT_IN_FIND = frozenset(
+    {
+        "MimeContent",
+        "Body",
+        "TextBody",
+        "UniqueBody",
+        "NormalizedBody",
+        "Attachments",
+        "ToRecipients",
+        "CcRecipients",
+        "BccRecipients",
+        "ReplyTo",
+        "RequiredAttendees",
+        "OptionalAttendees",
+        "Resources",
+    }
+)
+#: Single recipients that FindItem returns with the display name only.
+NAME_ONLY_IN_FIND = frozenset({"From", "Sender", "Organizer", "ReceivedBy", "ReceivedRepresenting"})
+
+
+def _name_only(el: etree._Element) -> etree._Element:
+    out = etree.Element(el.tag)
+    mailbox = etree.SubElement(out, t("Mailbox"))
+    name = el.findtext(f"{t('Mailbox')}/{t('Name')}") or el.findtext(f"{t('Mailbox')}/{t('EmailAddress')}")
+    etree.SubElement(mailbox, t("Name")).text = name or ""
+    return out
+
+
+def render_item(
+    model: ItemModel, item: Item, folder: Folder, shape: Shape, *, for_find: bool = False
+) -> etree._Element:
+    """The item element for a response, in schema order, with what the shape asks for.
+
+    ``for_find`` applies FindItem's limits: no bodies, MIME, attachments or recipient lists, and single
+    recipients with their display name only.
+    """
     names: set[str] = {"ItemId"}
     indexed: dict[str, dict[str, set[str] | None]] = {}
     extended: list[FieldPath] = []
@@ -356,6 +392,8 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                     subs.add(path.sub)
         else:
             extended.append(path)
+    if for_find:
+        names -= NOT_IN_FIND
     props = item.props
     if item.kind == "CalendarItem" and "Recurrence" in props:
         props = {**props, **recurrence.series_props(item)}
@@ -397,7 +435,10 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                 tb.text = text
         elif name in props:
             if name in names:
-                out.append(copy.deepcopy(props[name]))
+                value = props[name]
+                out.append(
+                    _name_only(value) if for_find and name in NAME_ONLY_IN_FIND else copy.deepcopy(value)
+                )
             elif name in indexed:
                 container = _filtered_container(model, props[name], indexed[name])
                 if container is not None:

@@ -85,5 +85,5 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
     root_folder.set("IncludesLastItemInRange", "true" if includes_last else "false")
     items = etree.SubElement(root_folder, t("Items"))
     for item, parent in page:
-        items.append(render_item(ctx.model, item, parent, shape))
+        items.append(render_item(ctx.model, item, parent, shape, for_find=True))
     return msg
