@@ -104,3 +104,25 @@ def test_client_secret_basic_is_accepted(emu: Any) -> None:
         auth=(emu.client_id, "wrong"),
     )
     assert (wrong.status_code, wrong.json()["error_codes"]) == (401, [7000215])
+
+
+def test_token_endpoint_throttling_is_a_429_error_result(emu: Any) -> None:
+    emu.inject("server_busy", operation="token")
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert result.get("error") == "temporarily_unavailable"
+    assert "access_token" not in result
+    assert _token_statuses(emu) == [429]
+    fresh = msal_app(
+        emu.authority, emu.client_id, emu.client_secret, emu.ca_file
+    )  # msal throttles the old app
+    assert "access_token" in fresh.acquire_token_for_client(scopes=[EWS_SCOPE])
+
+
+@pytest.mark.parametrize(("kind", "status"), [("http_503", 503), ("http_500", 500)])
+def test_token_endpoint_server_errors_raise_in_msal(emu: Any, kind: str, status: int) -> None:
+    emu.inject(kind, operation="token")
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    with pytest.raises(msal.exceptions.MsalServiceError, match=f"HTTP Error: {status}"):
+        app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert _token_statuses(emu) == [status]

@@ -18,7 +18,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from .auth import AuthFailure, ImpersonationFault, authenticate, target_mailbox
 from .clock import Clock
 from .entra import EntraDirectory
-from .faults import FaultInjector
+from .faults import DROP, FaultInjector
 from .ids import SyncStateCodec
 from .items import ItemError, ItemModel
 from .operations import OPERATIONS, OperationContext
@@ -29,7 +29,6 @@ from .soap import SoapError, SoapRequest, envelope, fault, parse_request
 from .store import Store
 
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
-DROP = Reply(-1)
 
 _ERROR_PAGE = (
     b"<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/EWS' Application.</h1>"

@@ -41,8 +41,8 @@ from .admin import AdminApi
 from .ca import make_tls_files
 from .clock import Clock
 from .entra import EWS_APP_ROLE, AppRegistration, EntraDirectory, Tenant
-from .ews import DROP, EwsEndpoint
-from .faults import FaultInjector, FaultRule
+from .ews import EwsEndpoint
+from .faults import DROP, FaultInjector, FaultRule, token_fault
 from .items import ItemError, ItemModel, build_item
 from .reply import Reply, text_reply
 from .requestlog import LogEntry, RequestLog
@@ -500,16 +500,21 @@ class Emulator:
             return self.admin.handle(method, path, body)
         started = time.perf_counter()
         reply: Reply | None = None
+        fault_kind: str | None = None
         if method == "GET":
             reply = self.entra.handle_get(path)
-        elif method == "POST":
-            reply = self.entra.handle_token(path, body, headers)
+        elif method == "POST" and path.split("?", 1)[0].endswith("/oauth2/v2.0/token"):
+            rule = self.faults.pick("token", None)
+            fault_kind = rule.kind if rule else None
+            if rule is None or rule.kind == "drop_after":
+                reply = self.entra.handle_token(path, body, headers)
+            if rule is not None:
+                reply = token_fault(rule)
         if reply is None:
             return text_reply(404, "Not found")
-        self.request_log.add(
-            LogEntry(time.time(), "token" if method == "POST" else "discovery", None, reply.status, None,
-                     (time.perf_counter() - started) * 1000)
-        )  # fmt: skip
+        operation = "token" if method == "POST" else "discovery"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.request_log.add(LogEntry(time.time(), operation, None, reply.status, fault_kind, elapsed_ms))
         return reply
 
     def admin_json(self) -> dict[str, Any]:
