@@ -285,3 +285,39 @@ def test_modified_occurrence_becomes_an_exception(account: Any, emu: Any) -> Non
     assert [(o.type, o.start.astimezone(BERLIN).strftime("%m-%d %H:%M")) for o in view] == [
         ("Occurrence", "06-03 09:00"), ("Exception", "06-10 14:00"), ("Occurrence", "06-17 09:00"),
     ]  # fmt: skip
+
+
+def test_attachments_create_list_get_delete(account: Any, emu: Any) -> None:
+    from exchangelib import FileAttachment
+
+    acc = account()
+    contact_msg = Message(folder=acc.drafts, subject="with files", body="see files")
+    contact_msg.save()
+    key_before = contact_msg.changekey
+    contact_msg.attach(FileAttachment(name="a.txt", content=b"alpha", content_type="text/plain"))
+    contact_msg.attach(FileAttachment(name="b.bin", content=b"\x00\x01beta"))
+    assert contact_msg.changekey != key_before
+    fetched = acc.drafts.get(id=contact_msg.id)
+    assert fetched.has_attachments is True
+    assert sorted((a.name, a.size) for a in fetched.attachments) == [("a.txt", 5), ("b.bin", 6)]
+    by_name = {a.name: a for a in fetched.attachments}
+    assert by_name["a.txt"].content == b"alpha"  # GetAttachment
+    fetched.detach(by_name["a.txt"])
+    again = acc.drafts.get(id=contact_msg.id)
+    assert [a.name for a in again.attachments] == ["b.bin"]
+    assert b"b.bin" in again.mime_content
+
+
+def test_delivered_attachments_are_listed_and_fetchable(account: Any, emu: Any) -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@example.net", ALICE, "Invoice"
+    mail.set_content("attached")
+    mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    item_id = emu.deliver(ALICE, mail.as_bytes())
+    msg = account().inbox.get(id=item_id)
+    [attachment] = msg.attachments
+    assert (attachment.name, attachment.content_type, attachment.content) == (
+        "invoice.pdf", "application/pdf", b"%PDF-1.4 fake",
+    )  # fmt: skip

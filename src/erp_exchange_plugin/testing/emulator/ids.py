@@ -18,7 +18,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-_ITEM, _FOLDER, _OCCURRENCE = b"EMI", b"EMF", b"EMO"
+_ITEM, _FOLDER, _OCCURRENCE, _ATTACHMENT = b"EMI", b"EMF", b"EMO", b"EMA"
 
 
 class MalformedId(ValueError):
@@ -65,6 +65,24 @@ def occurrence_id(master_id: str, index: int) -> str:
     """The id of occurrence ``index`` (1-based) of a recurring master."""
     raw = base64.b64decode(master_id)
     return base64.b64encode(_OCCURRENCE + raw[3:19] + index.to_bytes(4, "big") + raw[19:]).decode()
+
+
+def attachment_id(item_id: str, key: str) -> str:
+    """The AttachmentId of attachment ``key`` (32 hex digits) of an item."""
+    raw = base64.b64decode(item_id)
+    return base64.b64encode(_ATTACHMENT + raw[3:19] + bytes.fromhex(key) + raw[19:]).decode()
+
+
+def parse_attachment_id(value: str) -> tuple[str, str]:
+    """(item id, attachment key) of an AttachmentId; raise :class:`MalformedId` if it is not one of ours."""
+    try:
+        raw = base64.b64decode(value.encode(), validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedId(value) from None
+    if len(raw) < 36 or raw[:3] != _ATTACHMENT:
+        raise MalformedId(value)
+    item_id = base64.b64encode(_ITEM + raw[3:19] + raw[35:]).decode()
+    return item_id, raw[19:35].hex()
 
 
 def id_to_entry_id(value: str) -> bytes:

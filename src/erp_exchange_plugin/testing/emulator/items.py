@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from . import mime, recurrence
+from . import ids, mime, recurrence
 from .schema import EwsSchema
 from .soap import local, t
-from .store import Folder, Item
+from .store import Attachment, Folder, Item
 
 KIND_TYPES = {
     "Item": "ItemType",
@@ -219,6 +219,7 @@ class ItemModel:
             self._order[kind] = [c.name for c in children]
             self._types[kind] = {c.name: schema.base_kind(c.type_name) for c in children}
         self._address_order = [c.name for c in schema.children("PhysicalAddressDictionaryEntryType")]
+        self._attachment_order = [c.name for c in schema.children("FileAttachmentType")]
 
     def knows(self, kind: str) -> bool:
         """Whether ``kind`` is an item element the emulator stores."""
@@ -237,6 +238,10 @@ class ItemModel:
     def order(self, kind: str) -> list[str]:
         """Property names of ``kind`` in schema order."""
         return self._order[kind]
+
+    def attachment_order(self) -> list[str]:
+        """Child elements of a file attachment in schema order."""
+        return self._attachment_order
 
     def address_order(self) -> list[str]:
         """Sub-fields of a physical address entry in schema order."""
@@ -290,12 +295,10 @@ def build_item(
         else:
             item.props[name] = model.normalised(kind, child)
     stamp = format_datetime(now)
-    item.props["HasAttachments"] = _simple("HasAttachments", "false")
     if item.mime is not None and kind == "Message":
-        derived = mime.props_from_mime(item.mime)
-        item.props["HasAttachments"] = derived.pop("HasAttachments")
-        for name, el in derived.items():
+        for name, el in mime.props_from_mime(item.mime).items():
             item.props.setdefault(name, el)
+        item.attachments = mime.attachments_from_mime(item.mime, stamp)
     item.props.setdefault("ItemClass", _simple("ItemClass", ITEM_CLASSES.get(kind, "IPM")))
     item.props["DateTimeCreated"] = _simple("DateTimeCreated", stamp)
     item.props.setdefault("DateTimeReceived", _simple("DateTimeReceived", stamp))
@@ -316,7 +319,9 @@ def build_item(
 
 
 def refresh_derived(item: Item) -> None:
-    """Recompute the properties that follow from others (CalendarItemType, IsComplete, Size)."""
+    """Recompute properties that follow from others (CalendarItemType, IsComplete, HasAttachments, Size)."""
+    has_files = any(not a.is_inline for a in item.attachments)
+    item.props["HasAttachments"] = _simple("HasAttachments", "true" if has_files else "false")
     if item.kind == "CalendarItem":
         recurring = "Recurrence" in item.props
         item.props["CalendarItemType"] = _simple(
@@ -327,6 +332,7 @@ def refresh_derived(item: Item) -> None:
             "IsComplete", "true" if item.text("Status") == "Completed" else "false"
         )
     size = sum(len(etree.tostring(el)) for el in item.props.values()) + len(item.mime or b"")
+    size += sum(len(a.content) for a in item.attachments)
     item.props["Size"] = _simple("Size", str(size))
 
 
@@ -379,7 +385,14 @@ def render_item(
     elif shape.base == "AllProperties":
         names.update(item.props)
         names.update(
-            ("ParentFolderId", "TextBody", "FirstOccurrence", "LastOccurrence", "DeletedOccurrences")
+            (
+                "ParentFolderId",
+                "TextBody",
+                "Attachments",
+                "FirstOccurrence",
+                "LastOccurrence",
+                "DeletedOccurrences",
+            )
         )
     for path in shape.additional:
         if path.kind == "field":
@@ -415,6 +428,11 @@ def render_item(
                     mc = etree.SubElement(out, t("MimeContent"))
                     mc.set("CharacterSet", "UTF-8")
                     mc.text = base64.b64encode(raw).decode()
+        elif name == "Attachments":
+            if name in names and item.attachments:
+                container = etree.SubElement(out, t("Attachments"))
+                for attachment in item.attachments:
+                    container.append(render_attachment(model, item, attachment, with_content=False))
         elif name == "ExtendedProperty":
             for path in extended:
                 stored = item.extended.get(path.name)
@@ -443,6 +461,30 @@ def render_item(
                 container = _filtered_container(model, props[name], indexed[name])
                 if container is not None:
                     out.append(container)
+    return out
+
+
+def render_attachment(
+    model: ItemModel, item: Item, attachment: Attachment, *, with_content: bool
+) -> etree._Element:
+    """A ``t:FileAttachment`` in schema order (``Content`` only for GetAttachment)."""
+    values = {
+        "Name": attachment.name,
+        "ContentType": attachment.content_type,
+        "ContentId": attachment.content_id,
+        "Size": str(len(attachment.content)),
+        "LastModifiedTime": attachment.last_modified or None,
+        "IsInline": "true" if attachment.is_inline else "false",
+        "IsContactPhoto": "false",
+        "Content": base64.b64encode(attachment.content).decode() if with_content else None,
+    }
+    out = etree.Element(t("FileAttachment"))
+    for name in model.attachment_order():
+        if name == "AttachmentId":
+            aid = etree.SubElement(out, t("AttachmentId"))
+            aid.set("Id", ids.attachment_id(item.item_id, attachment.key))
+        elif values.get(name) is not None:
+            etree.SubElement(out, t(name)).text = values[name]
     return out
 
 

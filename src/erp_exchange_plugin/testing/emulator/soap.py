@@ -170,17 +170,25 @@ def success_message(container: etree._Element, operation: str) -> etree._Element
     return msg
 
 
-#: Operations whose response messages must carry an (empty) ``m:Items`` even on error, as Exchange sends.
-_ITEMS_ON_ERROR = frozenset({"GetItem", "CreateItem", "UpdateItem", "MoveItem", "CopyItem"})
+#: Containers that response messages must carry (empty) even on error, as Exchange sends them.
+_CONTAINER_ON_ERROR = {
+    "GetItem": "Items",
+    "CreateItem": "Items",
+    "UpdateItem": "Items",
+    "MoveItem": "Items",
+    "CopyItem": "Items",
+    "CreateAttachment": "Attachments",
+    "GetAttachment": "Attachments",
+}
 
 
 def error_message(container: etree._Element, operation: str, code: str, text: str) -> etree._Element:
-    """Append a ``ResponseClass="Error"`` message (MessageText, ResponseCode, DescriptiveLinkKey[, Items])."""
+    """Append an error message: MessageText, ResponseCode, DescriptiveLinkKey and any required container."""
     msg = etree.SubElement(container, m(f"{operation}ResponseMessage"))
     msg.set("ResponseClass", "Error")
     etree.SubElement(msg, m("MessageText")).text = text
     etree.SubElement(msg, m("ResponseCode")).text = code
     etree.SubElement(msg, m("DescriptiveLinkKey")).text = "0"
-    if operation in _ITEMS_ON_ERROR:
-        etree.SubElement(msg, m("Items"))
+    if operation in _CONTAINER_ON_ERROR:
+        etree.SubElement(msg, m(_CONTAINER_ON_ERROR[operation]))
     return msg

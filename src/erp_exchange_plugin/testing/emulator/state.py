@@ -9,7 +9,7 @@ import base64
 import copy
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .items import extended_key
 from .soap import T_NS, local, t
-from .store import DISTINGUISHED_FOLDERS, Folder, Item, Store, Tombstone
+from .store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item, Store, Tombstone
 
 VERSION = 1
 
@@ -73,6 +73,9 @@ def _item_to_json(item: Item) -> dict[str, Any]:
         "field_versions": item.field_versions,
         "seqs": [item.created_seq, item.last_seq, item.content_seq],
         "deleted_occurrences": sorted(item.deleted_occurrences),
+        "attachments": [
+            {**asdict(a), "content": base64.b64encode(a.content).decode()} for a in item.attachments
+        ],
         "modified_occurrences": {
             str(index): {
                 name: etree.tostring(el).decode() if el is not None else None for name, el in props.items()
@@ -98,6 +101,9 @@ def _item_from_json(data: dict[str, Any]) -> Item:
     item.field_versions = {k: int(v) for k, v in data["field_versions"].items()}
     item.created_seq, item.last_seq, item.content_seq = (int(s) for s in data["seqs"])
     item.deleted_occurrences = {int(i) for i in data.get("deleted_occurrences", [])}
+    item.attachments = [
+        Attachment(**{**a, "content": base64.b64decode(a["content"])}) for a in data.get("attachments", [])
+    ]
     item.modified_occurrences = {
         int(index): {name: etree.fromstring(xml.encode()) if xml else None for name, xml in props.items()}
         for index, props in data.get("modified_occurrences", {}).items()

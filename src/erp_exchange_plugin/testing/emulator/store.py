@@ -39,6 +39,19 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None, str | None, str, str]] =
 
 
 @dataclass
+class Attachment:
+    """A file attachment of an item (from a delivered message's MIME, or CreateAttachment)."""
+
+    key: str
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+    is_inline: bool = False
+    content_id: str | None = None
+    last_modified: str = ""
+
+
+@dataclass
 class Item:
     """One item: its kind (element tag such as ``Contact``), properties and version bookkeeping."""
 
@@ -54,6 +67,7 @@ class Item:
     last_seq: int = 0
     content_seq: int = 0
     deleted_occurrences: set[int] = field(default_factory=set)
+    attachments: list[Attachment] = field(default_factory=list)
     #: Exceptions of a recurring master: occurrence index -> property overrides (None = property removed).
     modified_occurrences: dict[int, dict[str, etree._Element | None]] = field(default_factory=dict)
 

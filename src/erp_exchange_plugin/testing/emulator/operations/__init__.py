@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from .attachments import create_attachment, delete_attachment, get_attachment
 from .context import OperationContext
 from .convert import convert_id
 from .create import create_item
@@ -35,6 +36,9 @@ OPERATIONS: dict[str, Handler] = {
     "CopyItem": copy_item,
     "SyncFolderItems": sync_folder_items,
     "ConvertId": convert_id,
+    "CreateAttachment": create_attachment,
+    "GetAttachment": get_attachment,
+    "DeleteAttachment": delete_attachment,
 }
 
 __all__ = ["OPERATIONS", "Handler", "OperationContext"]
