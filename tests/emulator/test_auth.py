@@ -128,3 +128,10 @@ def test_ca_is_trusted_even_with_system_ca_bundle_variables_set(
     app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
     acc = connect(ALICE, emu.ews_url, MsalCredentials(app))
     assert acc.contacts.all().count() == 0
+
+
+def test_basic_delegate_may_open_the_owners_mailbox(emu: Any, basic_account: Any) -> None:
+    emu.create_item(BOB, "contacts", {"DisplayName": "Bob's contact"})
+    emu.add_delegate(BOB, CAROL)
+    acc = basic_account(BOB, user=CAROL)
+    assert [c.display_name for c in acc.contacts.all()] == ["Bob's contact"]

@@ -163,3 +163,17 @@ def test_done_when_a_plain_script_knows_only_the_ready_line() -> None:
     finally:
         exchangelib.close_connections()
         _stop(proc)
+
+
+def test_cli_rejects_a_broken_state_file(tmp_path: Path) -> None:
+    broken = tmp_path / "state.json"
+    broken.write_text('{"version": 1}')
+    result = subprocess.run(
+        [sys.executable, "-m", "erp_exchange_plugin.testing.emulator.cli", "--state", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "state file lacks" in result.stderr
+    assert result.stdout == ""

@@ -165,6 +165,7 @@ class Emulator:
             raise ValueError(f"api_version must be one of {', '.join(SERVER_VERSIONS)}")
         self._host, self._port = host, port
         self._state_file = Path(state_file) if state_file else None
+        state = load_state(self._state_file) if self._state_file and self._state_file.exists() else None
         self._tmp = Path(tempfile.mkdtemp(prefix="ews-emulator-"))
         self._tls = make_tls_files(self._tmp)
         self.clock = Clock()
@@ -174,7 +175,6 @@ class Emulator:
         schema = get_schema()
         self.model = ItemModel(schema)
         sync_key = secrets.token_bytes(32)
-        state = load_state(self._state_file) if self._state_file and self._state_file.exists() else None
         if state is not None:
             tenant_id, client_id = state.tenant_id, state.client_id
             client_secret, sync_key = state.client_secret, state.sync_key
@@ -414,6 +414,11 @@ class Emulator:
         home = self.entra.tenant(self._tenant_id)
         if home is not None:
             home.domains.add(address.rsplit("@", 1)[-1].lower())
+
+    def add_delegate(self, owner: str, user: str) -> None:
+        """Let mailbox user ``user`` open ``owner``'s mailbox (delegate access with Basic auth)."""
+        with self.store.lock:
+            self._mailbox(owner).delegates.add(user.lower())
 
     def deliver(self, address: str, raw: bytes, folder: str = "inbox") -> str:
         """Deliver an RFC 822 message to a mailbox's folder (unread); return the new item id."""

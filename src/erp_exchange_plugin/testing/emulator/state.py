@@ -156,8 +156,11 @@ def save_state(
 def load_state(path: Path) -> SavedState:
     """Read a state file written by :func:`save_state`."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("version") != VERSION:
-        raise ValueError(f"{path}: unsupported state file version {data.get('version')!r}")
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise ValueError(f"{path}: not an emulator state file of version {VERSION}")
+    missing = {"tenant_id", "client_id", "client_secret", "sync_key", "seq", "mailboxes"} - set(data)
+    if missing:
+        raise ValueError(f"{path}: state file lacks {', '.join(sorted(missing))}")
     return SavedState(
         data["tenant_id"], data["client_id"], data["client_secret"], bytes.fromhex(data["sync_key"]), data
     )
