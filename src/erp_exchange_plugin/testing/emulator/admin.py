@@ -49,7 +49,10 @@ class AdminApi:
         try:
             return self._route(method, parts, query, body)
         except (KeyError, ValueError, TypeError, ItemError) as exc:
-            status = 404 if isinstance(exc, KeyError) else 400
+            not_found = isinstance(exc, KeyError) or (
+                isinstance(exc, ItemError) and exc.code == "ErrorItemNotFound"
+            )
+            status = 404 if not_found else 400
             return json_reply(status, {"error": f"{type(exc).__name__}: {exc}"})
 
     def _json(self, body: bytes) -> dict[str, Any]:
