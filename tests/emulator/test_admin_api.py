@@ -70,5 +70,6 @@ def test_errors_are_json(admin: Any) -> None:
     assert "error" in missing.json()
     assert (
         admin("PATCH", "/mailboxes/alice@example.com/items/bm9wZQ%3D%3D", json={"fields": {}}).status_code
-        == 400
+        == 404
     )
+    assert admin("POST", "/mailboxes", data=b"[1]").status_code == 400
