@@ -115,3 +115,23 @@ def test_tampered_or_foreign_sync_state(account: Any) -> None:
         _sync(acc.calendar, contacts_state)
     with pytest.raises(ErrorInvalidSyncStateData):
         _sync(acc.contacts, "bm90IGEgc3RhdGU=")
+
+
+def test_user_creates_a_recurring_series_given_as_xml(account: Any, emu: Any) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.UTC)
+    emu.create_item(
+        ALICE,
+        "calendar",
+        {
+            "Subject": "Daily",
+            "Start": start,
+            "End": start + dt.timedelta(minutes=30),
+            "Recurrence": "<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>"
+            "<t:NumberedRecurrence><t:StartDate>2024-09-02</t:StartDate>"
+            "<t:NumberOfOccurrences>5</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>",
+        },
+    )
+    [(kind, master)] = list(account().calendar.sync_items())
+    assert (kind, master.type, master.recurrence.boundary.number) == ("create", "RecurringMaster", 5)

@@ -4,11 +4,14 @@ client's back, exactly as if the mailbox owner had used Outlook (new change keys
 Field values: ``str`` (text), ``bool``, ``int``, ``datetime`` (stored as UTC), a ``dict`` for dictionary
 properties (``{"EmailAddress1": "a@b"}``, ``{"Business": {"City": "Berlin"}}``), a ``list`` of addresses for
 recipient properties (``ToRecipients``, ``From``) or of strings (``Categories``). ``Body`` takes text.
+Anything else can be given as EWS XML: a string starting with ``<`` in which ``t:`` is the types namespace
+(``{"Recurrence": "<t:Recurrence><t:DailyRecurrence>...</t:Recurrence>"}``), or an lxml element.
 Extended properties are keyed ``"{property-set-guid}:{name}:{type}"``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 
 from .items import ItemModel, format_datetime, refresh_derived
-from .soap import local, t
+from .soap import T_NS, local, t
 from .store import Folder, Item
 
 _RECIPIENT_LISTS = {"ToRecipients", "CcRecipients", "BccRecipients", "ReplyTo", "RequiredAttendees"}
@@ -52,6 +55,10 @@ def _mailbox_el(parent: etree._Element, address: str) -> None:
 
 def value_element(model: ItemModel, name: str, value: Any) -> etree._Element:
     """The property element ``name`` for a Python value."""
+    if isinstance(value, etree._Element):
+        return copy.deepcopy(value)
+    if isinstance(value, str) and value.lstrip().startswith("<"):
+        return etree.fromstring(f'<wrapper xmlns:t="{T_NS}">{value}</wrapper>')[0]
     el = etree.Element(t(name))
     if name == "Body":
         el.set("BodyType", "Text")
