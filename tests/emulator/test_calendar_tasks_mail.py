@@ -321,3 +321,33 @@ def test_delivered_attachments_are_listed_and_fetchable(account: Any, emu: Any) 
     assert (attachment.name, attachment.content_type, attachment.content) == (
         "invoice.pdf", "application/pdf", b"%PDF-1.4 fake",
     )  # fmt: skip
+
+
+def test_calendar_view_of_monthly_and_yearly_patterns(account: Any) -> None:
+    from exchangelib.recurrence import AbsoluteYearlyPattern, RelativeMonthlyPattern
+
+    acc = account()
+    start = EWSDateTime(2024, 1, 26, 10, 0, tzinfo=BERLIN)  # the last Friday of January 2024
+    for subject, pattern in (
+        ("last Friday, every 2nd month", RelativeMonthlyPattern(interval=2, weekday=5, week_number=5)),
+        ("29 February", AbsoluteYearlyPattern(day_of_month=29, month=2)),
+    ):
+        CalendarItem(
+            folder=acc.calendar,
+            subject=subject,
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            recurrence=Recurrence(pattern=pattern, start=start.date(), number=3),
+        ).save()
+    view = acc.calendar.view(
+        start=EWSDateTime(2024, 1, 1, tzinfo=BERLIN), end=EWSDateTime(2027, 1, 1, tzinfo=BERLIN)
+    )
+    got = [(o.subject, o.start.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M")) for o in view]
+    assert got == [
+        ("last Friday, every 2nd month", "2024-01-26 10:00"),
+        ("29 February", "2024-02-29 10:00"),
+        ("last Friday, every 2nd month", "2024-03-29 10:00"),
+        ("last Friday, every 2nd month", "2024-05-31 10:00"),
+        ("29 February", "2025-02-28 10:00"),
+        ("29 February", "2026-02-28 10:00"),
+    ]

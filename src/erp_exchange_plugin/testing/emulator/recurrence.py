@@ -98,36 +98,27 @@ def _pattern_dates(pattern: etree._Element, start: dt.date) -> Iterator[dt.date]
                 if day.weekday() in days and day >= start:
                     yield day
             week += dt.timedelta(weeks=interval)
-    elif name in ("AbsoluteMonthlyRecurrence", "RelativeMonthlyRecurrence"):
+    else:  # (Absolute|Relative)(Monthly|Yearly)Recurrence: one candidate day per month step
+        yearly = name.endswith("YearlyRecurrence")
+        fixed_month = MONTHS.index(pattern.findtext(t("Month")) or "January") if yearly else 0
         k = 0
         while True:
-            year, month = _add_months(start.year, start.month, k * interval)
-            if name == "AbsoluteMonthlyRecurrence":
-                day_or_none: dt.date | None = _absolute(
-                    year, month, int(pattern.findtext(t("DayOfMonth")) or "1")
-                )
+            if yearly:
+                year, month = start.year + k, fixed_month
             else:
-                days = _days(pattern.findtext(t("DaysOfWeek")))
-                day_or_none = _nth_weekday(
-                    year, month, days, pattern.findtext(t("DayOfWeekIndex")) or "First"
-                )
-            if day_or_none is not None and day_or_none >= start:
-                yield day_or_none
+                year, month = _add_months(start.year, start.month, k * interval)
+            picked = _day_in_month(pattern, year, month)
+            if picked is not None and picked >= start:
+                yield picked
             k += 1
-    elif name in ("AbsoluteYearlyRecurrence", "RelativeYearlyRecurrence"):
-        month = MONTHS.index(pattern.findtext(t("Month")) or "January")
-        year = start.year
-        while True:
-            if name == "AbsoluteYearlyRecurrence":
-                day_or_none = _absolute(year, month, int(pattern.findtext(t("DayOfMonth")) or "1"))
-            else:
-                days = _days(pattern.findtext(t("DaysOfWeek")))
-                day_or_none = _nth_weekday(
-                    year, month, days, pattern.findtext(t("DayOfWeekIndex")) or "First"
-                )
-            if day_or_none is not None and day_or_none >= start:
-                yield day_or_none
-            year += 1
+
+
+def _day_in_month(pattern: etree._Element, year: int, month: int) -> dt.date | None:
+    """The day an Absolute* pattern (DayOfMonth) or Relative* pattern (nth weekday) picks in a month."""
+    if local(pattern.tag).startswith("Absolute"):
+        return _absolute(year, month, int(pattern.findtext(t("DayOfMonth")) or "1"))
+    days = _days(pattern.findtext(t("DaysOfWeek")))
+    return _nth_weekday(year, month, days, pattern.findtext(t("DayOfWeekIndex")) or "First")
 
 
 def _date(text: str | None) -> dt.date | None:
