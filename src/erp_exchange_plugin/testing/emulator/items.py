@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Iterable
@@ -159,11 +160,49 @@ def parse_path(el: etree._Element) -> FieldPath:
 
 
 @dataclass
+class Selection:
+    """AdditionalProperties sorted by kind: element names, indexed entries (container -> key -> sub-fields,
+    None for the whole entry) and extended-property paths."""
+
+    names: set[str] = field(default_factory=set)
+    indexed: dict[str, dict[str, set[str] | None]] = field(default_factory=dict)
+    extended: list[FieldPath] = field(default_factory=list)
+
+
+@dataclass
 class Shape:
-    """An ItemShape: base shape plus additional properties."""
+    """An ItemShape: base shape plus additional properties (sorted once per request in ``selection``)."""
 
     base: str = "IdOnly"
     additional: list[FieldPath] = field(default_factory=list)
+
+    @functools.cached_property
+    def selection(self) -> Selection:
+        """The additional properties, sorted by kind."""
+        chosen = Selection()
+        for path in self.additional:
+            if path.kind == "field":
+                chosen.names.add(path.name)
+            elif path.kind == "indexed":
+                entries = chosen.indexed.setdefault(path.name, {})
+                if path.index is not None:
+                    subs = entries.setdefault(path.index, set() if path.sub else None)
+                    if subs is not None and path.sub:
+                        subs.add(path.sub)
+            else:
+                chosen.extended.append(path)
+        return chosen
+
+
+#: What AllProperties returns beyond the stored properties.
+ALL_PROPERTIES_COMPUTED = (
+    "ParentFolderId",
+    "TextBody",
+    "Attachments",
+    "FirstOccurrence",
+    "LastOccurrence",
+    "DeletedOccurrences",
+)
 
 
 def parse_shape(el: etree._Element | None) -> Shape:
@@ -377,34 +416,13 @@ def render_item(
     ``for_find`` applies FindItem's limits: no bodies, MIME, attachments or recipient lists, and single
     recipients with their display name only.
     """
-    names: set[str] = {"ItemId"}
-    indexed: dict[str, dict[str, set[str] | None]] = {}
-    extended: list[FieldPath] = []
+    names = {"ItemId", *shape.selection.names}
+    indexed, extended = shape.selection.indexed, shape.selection.extended
     if shape.base == "Default":
         names.update(DEFAULT_FIELDS.get(item.kind, ("ParentFolderId", "ItemClass", "Subject")))
     elif shape.base == "AllProperties":
         names.update(item.props)
-        names.update(
-            (
-                "ParentFolderId",
-                "TextBody",
-                "Attachments",
-                "FirstOccurrence",
-                "LastOccurrence",
-                "DeletedOccurrences",
-            )
-        )
-    for path in shape.additional:
-        if path.kind == "field":
-            names.add(path.name)
-        elif path.kind == "indexed":
-            entries = indexed.setdefault(path.name, {})
-            if path.index is not None:
-                subs = entries.setdefault(path.index, set() if path.sub else None)
-                if subs is not None and path.sub:
-                    subs.add(path.sub)
-        else:
-            extended.append(path)
+        names.update(ALL_PROPERTIES_COMPUTED)
     if for_find:
         names -= NOT_IN_FIND
     props = item.props
