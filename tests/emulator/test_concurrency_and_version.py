@@ -136,3 +136,19 @@ def test_a_stopped_emulator_stops_serving_keep_alive_clients(tmp_path: Path) -> 
             acc.contacts.all().count()
     finally:
         exchangelib.close_connections()
+
+
+def test_an_exception_inside_an_operation_fails_loudly(
+    account: Any, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acc = account()
+    acc.contacts.all().count()
+
+    def crashing(ctx: Any, op: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(operations.OPERATIONS, "FindItem", crashing)
+    monkeypatch.setitem(emu.ews.__dict__, "validation_errors", [])
+    with pytest.raises(MalformedResponseError, match="EMULATOR BUG: FindItem failed: RuntimeError"):
+        acc.contacts.all().count()
+    assert "RuntimeError: boom" in emu.ews.validation_errors[0]

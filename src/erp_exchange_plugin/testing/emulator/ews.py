@@ -2,14 +2,16 @@
 
 :meth:`EwsEndpoint.handle` takes the raw POST and returns a :class:`~.reply.Reply`, or :data:`DROP` when the
 connection must be closed without an answer (injected ``drop_*`` faults). With ``validate_responses`` every
-response's operation element is checked against the schema; an invalid one is answered with HTTP 500 and a
-non-XML body starting ``EMULATOR BUG`` (so the client fails loudly) and recorded in ``validation_errors``.
+response's operation element is checked against the schema; an invalid one, like an exception inside an
+operation, is answered with HTTP 500 and a non-XML body starting ``EMULATOR BUG`` (so the client fails
+loudly) and recorded in ``validation_errors``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -81,6 +83,13 @@ class EwsEndpoint:
                 )
             )
 
+    def _bug(self, text: str, detail: str) -> Reply:
+        """Record an emulator bug and answer HTTP 500 with a non-XML body, so that the client fails loudly."""
+        message = f"EMULATOR BUG: {text}"
+        with self._errors_lock:
+            self.validation_errors.append(f"{message}\n{detail}")
+        return Reply(500, message.encode(), {"Content-Type": "text/plain"})
+
     def _fault(self, code: str, message: str, pairs: tuple[tuple[str, str], ...] = ()) -> Reply:
         return Reply(500, fault(code, message, self.api_version, pairs), dict(XML_HEADERS))
 
@@ -140,22 +149,26 @@ class EwsEndpoint:
         ctx = OperationContext(
             self.store, self.model, self.clock, self.sync_codec, principal, mailbox, request, self.deliver
         )
+        # One operation at a time: each EWS call is atomic and readers never see half a write.
         try:
-            with (
-                self.store.lock
-            ):  # one operation at a time: each EWS call is atomic, readers never see half a write
+            with self.store.lock:
                 response = handler(ctx, request.operation)
         except ItemError as exc:
             return self._fault(exc.code, exc.message), operation, mailbox.address, None
+        except Exception as exc:  # an emulator bug: answer loudly instead of dropping the connection
+            return (
+                self._bug(f"{operation} failed: {exc!r}", traceback.format_exc()),
+                operation,
+                mailbox.address,
+                None,
+            )
         if self.validate_responses:
             try:
                 self.schema.validate(response)
             except SchemaViolation as exc:
-                text = f"EMULATOR BUG: invalid {operation} response: {exc}"
-                with self._errors_lock:
-                    self.validation_errors.append(text + "\n" + etree.tostring(response).decode()[:4000])
+                detail = etree.tostring(response).decode()[:4000]
                 return (
-                    Reply(500, text.encode(), {"Content-Type": "text/plain"}),
+                    self._bug(f"invalid {operation} response: {exc}", detail),
                     operation,
                     mailbox.address,
                     None,
