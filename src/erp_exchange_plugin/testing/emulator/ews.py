@@ -83,7 +83,7 @@ class EwsEndpoint:
                 )
             )
 
-    def _bug(self, text: str, detail: str) -> Reply:
+    def bug(self, text: str, detail: str) -> Reply:
         """Record an emulator bug and answer HTTP 500 with a non-XML body, so that the client fails loudly."""
         message = f"EMULATOR BUG: {text}"
         with self._errors_lock:
@@ -157,7 +157,7 @@ class EwsEndpoint:
             return self._fault(exc.code, exc.message), operation, mailbox.address, None
         except Exception as exc:  # an emulator bug: answer loudly instead of dropping the connection
             return (
-                self._bug(f"{operation} failed: {exc!r}", traceback.format_exc()),
+                self.bug(f"{operation} failed: {exc!r}", traceback.format_exc()),
                 operation,
                 mailbox.address,
                 None,
@@ -168,7 +168,7 @@ class EwsEndpoint:
             except SchemaViolation as exc:
                 detail = etree.tostring(response).decode()[:4000]
                 return (
-                    self._bug(f"invalid {operation} response: {exc}", detail),
+                    self.bug(f"invalid {operation} response: {exc}", detail),
                     operation,
                     mailbox.address,
                     None,

@@ -27,6 +27,7 @@ import ssl
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -495,7 +496,13 @@ class Emulator:
     # -- HTTP routing -----------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-        """Dispatch one HTTP request to Entra, EWS or the admin API."""
+        """Dispatch one HTTP request to Entra, EWS or the admin API (an unexpected error is an EMULATOR BUG)."""
+        try:
+            return self._route(method, path, body, headers)
+        except Exception as exc:
+            return self.ews.bug(f"{method} {path.split('?', 1)[0]} failed: {exc!r}", traceback.format_exc())
+
+    def _route(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
         clean = path.split("?", 1)[0]
         if clean.lower() == "/ews/exchange.asmx":
             if method != "POST":
