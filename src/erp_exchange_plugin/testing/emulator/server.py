@@ -496,7 +496,7 @@ class Emulator:
     # -- HTTP routing -----------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-        """Dispatch one HTTP request to Entra, EWS or the admin API (an unexpected error is an EMULATOR BUG)."""
+        """Dispatch one HTTP request to Entra, EWS or the admin API; unexpected errors are EMULATOR BUGs."""
         try:
             return self._route(method, path, body, headers)
         except Exception as exc:
