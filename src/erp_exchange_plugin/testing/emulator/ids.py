@@ -1,10 +1,9 @@
 """Opaque ids as EWS hands them out: item and folder ids, change keys, sync states.
 
-Ids are standard base64 like Exchange's, carry a kind marker and the owning mailbox, so the emulator can
-tell a
-malformed id (``ErrorInvalidIdMalformed``) from an unknown one (``ErrorItemNotFound``) and from one of another
-mailbox (``ErrorAccessDenied``). Sync states are base64 JSON with an HMAC, so a tampered or foreign state is
-``ErrorInvalidSyncStateData``. None of this is meant to be secure beyond that.
+Ids are standard base64 like Exchange's, carry a kind marker and the owning mailbox, so the emulator can tell
+a malformed id (``ErrorInvalidIdMalformed``) from an unknown one (``ErrorItemNotFound``) and from one of
+another mailbox (``ErrorAccessDenied``). Sync states are base64 JSON with an HMAC, so a tampered or foreign
+state is ``ErrorInvalidSyncStateData``. None of this is meant to be secure beyond that.
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@
   into a store :class:`~.store.Item`, normalising values by their schema type (``0``/``1`` become
   ``false``/``true``, date-times become second-precision UTC ``Z``) and adding what the server sets
   (ItemClass, timestamps, UID, Organizer, Status ...).
-* :func:`render_item` renders an item for a response shape (IdOnly/Default/AllProperties +
-AdditionalProperties,
-  indexed sub-fields, extended properties echoed with the requester's ExtendedFieldURI) in schema order.
+* :func:`render_item` renders an item for a response shape (IdOnly/Default/AllProperties plus
+  AdditionalProperties, indexed sub-fields, extended properties echoed with the requester's ExtendedFieldURI)
+  in schema order.
 * :func:`apply_change` applies one ``SetItemField``/``AppendToItemField``/``DeleteItemField``.
 * :func:`values_of` and :func:`value_kind` give restrictions and sort orders the typed values of a path.
 """

@@ -1,8 +1,7 @@
 """The EWS XML schema (Exchange 2016 era, ``xsd/``): validation and element order/type look-ups.
 
 The schema files are Microsoft's ``messages.xsd``/``types.xsd`` as published with php-ews, patched to load
-with
-lxml (see ``../shared/notes/local-servers.md``). The emulator uses them twice:
+with lxml (see ``../shared/notes/local-servers.md``). The emulator uses them twice:
 
 * :meth:`EwsSchema.validate` checks an operation element (the child of ``s:Body``) of a request or response;
 * :meth:`EwsSchema.children` gives the ordered child elements of a complex type (following ``xs:extension``),

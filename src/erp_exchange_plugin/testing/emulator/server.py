@@ -1,19 +1,19 @@
 """The emulator: one HTTPS server on loopback serving a local Entra ID, EWS and the ``/_emulator/`` admin API.
 
 :class:`Emulator` is usable in-process (``with Emulator() as emu: ...``) and from the CLI. It owns the
-throw-away
-CA (``ca_file``), the directory (``tenant_id``, ``client_id``, ``client_secret``, ``authority``), the mailbox
-store (``mailboxes``), fault injection (``faults``), the request log (``request_log``) and the emulator clock
-(``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`,
-:meth:`Emulator.create_item`,
-:meth:`Emulator.update_item`, :meth:`Emulator.delete_item`, :meth:`Emulator.items`).
+throw-away CA (``ca_file``), the directory (``tenant_id``, ``client_id``, ``client_secret``, ``authority``),
+the mailbox store (``mailboxes``), fault injection (``faults``), the request log (``request_log``) and the
+emulator clock (``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`,
+:meth:`Emulator.create_item`, :meth:`Emulator.update_item`, :meth:`Emulator.delete_item`,
+:meth:`Emulator.items`).
 
 Connecting clients::
 
     app = msal.ConfidentialClientApplication(emu.client_id, client_credential=emu.client_secret,
                                              authority=emu.authority, instance_discovery=False,
-                                             http_client=session_trusting(emu.ca_file))
-    # exchangelib: service_endpoint=emu.ews_url, an HTTP adapter that verifies against emu.ca_file
+                                             http_client=trusting_session(emu.ca_file))
+    # exchangelib: service_endpoint=emu.ews_url, and trust_ca_in_exchangelib(emu.ca_file, emu.base_url)
+    # (both helpers are in .client)
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 A request is parsed into :class:`SoapRequest` (operation element, requested server version, impersonation
 address, time zone). Responses are built as lxml elements with the ``m:``/``t:`` prefixes Exchange uses and
 wrapped by :func:`envelope` together with ``ServerVersionInfo``. :func:`fault` renders the SOAP faults
-Exchange
-sends with HTTP 500 (``ErrorServerBusy`` with ``BackOffMilliseconds``, ``ErrorSchemaValidation``,
+Exchange sends with HTTP 500 (``ErrorServerBusy`` with ``BackOffMilliseconds``, ``ErrorSchemaValidation``,
 ``ErrorImpersonateUserDenied`` ...).
 """
 

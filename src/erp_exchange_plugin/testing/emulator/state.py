@@ -1,6 +1,7 @@
-"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON, so that ids, change
-keys,
-sync states and secrets stay valid across restarts. Written atomically with mode 0600 (it holds secrets).
+"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON.
+
+With it, ids, change keys, sync states and secrets stay valid across restarts. It is written atomically with
+mode 0600 (it holds secrets).
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 Items keep their properties as the EWS elements a client sent (``Item.props``, keyed by element name, plus
 ``Item.extended`` for extended properties), so rendering them back is faithful. Every write bumps a store-wide
 sequence number; each item remembers when it was created and last changed, and deleted items leave a
-tombstone.
-That is all ``SyncFolderItems`` needs: the changes after a watermark, netted per item (see
+tombstone. That is all ``SyncFolderItems`` needs: the changes after a watermark, netted per item (see
 :meth:`Folder.changes_since`). One re-entrant lock (``Store.lock``) guards everything; operations hold it for
 the whole request, which keeps each EWS call atomic.
 """

@@ -1,5 +1,4 @@
-"""GetItem: items by id with an ItemShape (incl. MimeContent); ErrorItemNotFound/ErrorInvalidIdMalformed
-per id."""
+"""GetItem: items (and occurrences) by id with an ItemShape, incl. MimeContent; errors per id."""
 
 from __future__ import annotations
 
