@@ -12,6 +12,7 @@ from typing import Any
 
 import exchangelib
 from exchangelib import Contact
+from exchangelib.folders import Contacts
 
 from erp_exchange_plugin.testing.emulator.client import (
     MsalCredentials,
@@ -66,6 +67,9 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
         contact.save()
         list(acc.contacts.sync_items())
         sync_state = acc.contacts.item_sync_state
+        subfolder = Contacts(parent=acc.contacts, name="ERP")
+        subfolder.save()
+        Contact(folder=subfolder, display_name="In a subfolder").save()
     finally:
         exchangelib.close_connections()
         _stop(proc)
@@ -84,6 +88,7 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
         again.save(update_fields=["display_name"])
         changes = list(acc.contacts.sync_items(sync_state=sync_state))
         assert [(k, o.display_name) for k, o in changes] == [("update", "Edited after restart")]
+        assert [c.display_name for c in (acc.contacts // "ERP").all()] == ["In a subfolder"]
     finally:
         exchangelib.close_connections()
         _stop(proc)
@@ -167,7 +172,7 @@ def test_done_when_a_plain_script_knows_only_the_ready_line() -> None:
 
 def test_cli_rejects_a_broken_state_file(tmp_path: Path) -> None:
     broken = tmp_path / "state.json"
-    broken.write_text('{"version": 1}')
+    broken.write_text('{"version": 2}')
     result = subprocess.run(
         [sys.executable, "-m", "erp_exchange_plugin.testing.emulator.cli", "--state", str(broken)],
         capture_output=True,

@@ -216,3 +216,23 @@ def test_query_string_is_approximated(account: Any, emu: Any) -> None:
     assert [x.display_name for x in c.filter("lovelace")] == ["Ada Lovelace"]
     assert len(list(c.filter("analytical engines"))) == 2
     assert [x.display_name for x in c.filter("displayname:babbage")] == ["Charles Babbage"]
+
+
+def test_create_use_and_delete_a_subfolder(account: Any, emu: Any) -> None:
+    from exchangelib.errors import ErrorDeleteDistinguishedFolder, ErrorFolderExists
+
+    acc = account()
+    erp = Contacts(parent=acc.contacts, name="ERP addresses")
+    erp.save()
+    assert erp.id
+    assert "ERP addresses" in {f.name for f in acc.contacts.children}
+    Contact(folder=erp, display_name="in a subfolder", erp_id="SUB-1").save()
+    assert [c.display_name for c in erp.filter(erp_id="SUB-1")] == ["in a subfolder"]
+    assert [k for k, _ in erp.sync_items()] == ["create"]
+    assert acc.contacts.all().count() == 0  # the parent folder does not see it
+    with pytest.raises(ErrorFolderExists):
+        Contacts(parent=acc.contacts, name="erp addresses").save()
+    erp.delete()
+    assert "ERP addresses" not in {f.name for f in account().contacts.children}
+    with pytest.raises(ErrorDeleteDistinguishedFolder):
+        acc.contacts.delete()

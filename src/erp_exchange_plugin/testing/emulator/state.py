@@ -18,9 +18,9 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .items import extended_key
 from .soap import T_NS, local, t
-from .store import DISTINGUISHED_FOLDERS, Attachment, Folder, Item, Store, Tombstone
+from .store import Attachment, Folder, Item, Mailbox, Store, Tombstone
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass
@@ -34,29 +34,26 @@ class SavedState:
     data: dict[str, Any] = field(repr=False)
 
     def restore(self, store: Store) -> None:
-        """Recreate mailboxes, folders, items and tombstones."""
+        """Recreate mailboxes, folders (distinguished and created), items and tombstones."""
         with store.lock:
             store.seq = int(self.data["seq"])
             for mb in self.data["mailboxes"]:
-                mailbox = store.add_mailbox(mb["address"], mb.get("password"))
-                mailbox.delegates = set(mb.get("delegates", []))
-                for name, fd in mb["folders"].items():
-                    old = mailbox.by_name[name]
-                    del mailbox.folders[old.folder_id]
+                mailbox = Mailbox(mb["address"], mb.get("password"), delegates=set(mb.get("delegates", [])))
+                for fd in mb["folders"]:
                     folder = Folder(
-                        fd["folder_id"], mailbox.address, name, old.display_name, old.folder_class, None,
-                        old.element, old.default_kind, epoch=fd["epoch"], last_seq=fd["last_seq"],
+                        fd["folder_id"], mailbox.address, fd["distinguished"], fd["display_name"],
+                        fd["folder_class"], fd["parent_id"], fd["element"], fd["default_kind"],
+                        epoch=fd["epoch"], last_seq=fd["last_seq"],
                     )  # fmt: skip
                     mailbox.folders[folder.folder_id] = folder
-                    mailbox.by_name[name] = folder
+                    if folder.distinguished:
+                        mailbox.by_name[folder.distinguished] = folder
                     for it in fd["items"]:
                         item = _item_from_json(it)
                         folder.items[item.item_id] = item
                         mailbox.item_index[item.item_id] = folder.folder_id
                     folder.tombstones = {k: Tombstone(v[0], v[1]) for k, v in fd["tombstones"].items()}
-                for folder in mailbox.folders.values():
-                    parent = DISTINGUISHED_FOLDERS[folder.distinguished or "root"][2]
-                    folder.parent_id = mailbox.by_name[parent].folder_id if parent else None
+                store.mailboxes[mailbox.address] = mailbox
 
 
 def _item_to_json(item: Item) -> dict[str, Any]:
@@ -118,18 +115,22 @@ def save_state(
     """Write the state file (caller holds ``store.lock``)."""
     mailboxes = []
     for mailbox in store.mailboxes.values():
-        folders = {}
-        for name, folder in mailbox.by_name.items():
-            items = []
-            for item in folder.items.values():
-                items.append(_item_to_json(item))
-            folders[name] = {
+        folders = [
+            {
                 "folder_id": folder.folder_id,
+                "distinguished": folder.distinguished,
+                "display_name": folder.display_name,
+                "folder_class": folder.folder_class,
+                "parent_id": folder.parent_id,
+                "element": folder.element,
+                "default_kind": folder.default_kind,
                 "epoch": folder.epoch,
                 "last_seq": folder.last_seq,
-                "items": items,
+                "items": [_item_to_json(item) for item in folder.items.values()],
                 "tombstones": {k: [v.created_seq, v.deleted_seq] for k, v in folder.tombstones.items()},
             }
+            for folder in mailbox.folders.values()
+        ]
         mailboxes.append(
             {
                 "address": mailbox.address,

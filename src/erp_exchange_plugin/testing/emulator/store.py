@@ -37,6 +37,20 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None, str | None, str, str]] =
 }
 
 
+#: Folder class -> (folder element, item kind) for folders that users or clients create.
+FOLDER_KINDS: dict[str, tuple[str, str]] = {
+    "IPF.Contact": ("ContactsFolder", "Contact"),
+    "IPF.Appointment": ("CalendarFolder", "CalendarItem"),
+    "IPF.Task": ("TasksFolder", "Task"),
+}
+#: Folder element -> default folder class.
+ELEMENT_CLASSES = {
+    "ContactsFolder": "IPF.Contact",
+    "CalendarFolder": "IPF.Appointment",
+    "TasksFolder": "IPF.Task",
+}
+
+
 @dataclass
 class Attachment:
     """A file attachment of an item (from a delivered message's MIME, or CreateAttachment)."""
@@ -165,6 +179,19 @@ class Mailbox:
         """A distinguished folder by name."""
         return self.by_name[name]
 
+    def children(self, parent: Folder) -> list[Folder]:
+        """The direct subfolders of a folder."""
+        return [f for f in self.folders.values() if f.parent_id == parent.folder_id]
+
+    def descendants(self, parent: Folder) -> list[Folder]:
+        """All folders below a folder, breadth first."""
+        found, pending = [], [parent]
+        while pending:
+            for child in self.children(pending.pop(0)):
+                found.append(child)
+                pending.append(child)
+        return found
+
     def locate(self, item_id: str) -> tuple[Folder, Item] | None:
         """The folder and item for an item id of this mailbox, or None."""
         folder_id = self.item_index.get(item_id)
@@ -236,3 +263,28 @@ class Store:
         folder.tombstones[item_id] = Tombstone(item.created_seq, seq)
         folder.last_seq = seq
         return item
+
+    def add_folder(
+        self,
+        mailbox: Mailbox,
+        parent: Folder,
+        name: str,
+        element: str = "Folder",
+        folder_class: str | None = None,
+    ) -> Folder:
+        """Create a (non-distinguished) subfolder; its class decides the kind of items it holds."""
+        folder_class = folder_class or ELEMENT_CLASSES.get(element, "IPF.Note")
+        element, kind = FOLDER_KINDS.get(folder_class, (element, "Message"))
+        folder = Folder(
+            ids.new_id(mailbox.address, False), mailbox.address, None, name, folder_class, parent.folder_id,
+            element, kind, last_seq=self.next_seq(),
+        )  # fmt: skip
+        mailbox.folders[folder.folder_id] = folder
+        return folder
+
+    def remove_folder(self, mailbox: Mailbox, folder: Folder) -> None:
+        """Delete a folder with its subfolders and items."""
+        for gone in [folder, *mailbox.descendants(folder)]:
+            for item_id in gone.items:
+                mailbox.item_index.pop(item_id, None)
+            del mailbox.folders[gone.folder_id]

@@ -16,7 +16,7 @@ from .convert import convert_id
 from .create import create_item
 from .delete import delete_item
 from .find import find_item
-from .folders import find_folder, get_folder
+from .folders import create_folder, delete_folder, find_folder, get_folder
 from .get import get_item
 from .move import copy_item, move_item
 from .sync import sync_folder_items
@@ -27,6 +27,8 @@ Handler = Callable[[OperationContext, etree._Element], etree._Element]
 OPERATIONS: dict[str, Handler] = {
     "GetFolder": get_folder,
     "FindFolder": find_folder,
+    "CreateFolder": create_folder,
+    "DeleteFolder": delete_folder,
     "FindItem": find_item,
     "GetItem": get_item,
     "CreateItem": create_item,

@@ -1,12 +1,15 @@
-"""GetFolder and FindFolder over the fixed tree of distinguished folders (root, msgfolderroot, inbox,
-contacts, calendar, tasks ...), by DistinguishedFolderId or FolderId."""
+"""Folder operations: GetFolder, FindFolder, CreateFolder and DeleteFolder.
+
+Every mailbox has the distinguished folders (root, msgfolderroot, inbox, contacts, calendar, tasks ...);
+clients may create subfolders anywhere (their FolderClass decides what items they hold) and delete them again.
+"""
 
 from __future__ import annotations
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError
-from ..soap import error_message, m, response_root, success_message, t
+from ..soap import error_message, local, m, response_root, success_message, t
 from ..store import Folder, Mailbox
 from .context import OperationContext, children
 
@@ -36,7 +39,7 @@ def _value(mailbox: Mailbox, folder: Folder, name: str) -> etree._Element | None
     elif name == "TotalCount":
         el.text = str(len(folder.items))
     elif name == "ChildFolderCount":
-        el.text = str(sum(1 for f in mailbox.folders.values() if f.parent_id == folder.folder_id))
+        el.text = str(len(mailbox.children(folder)))
     elif name == "UnreadCount":
         el.text = str(
             sum(1 for i in folder.items.values() if i.kind == "Message" and i.text("IsRead") == "false")
@@ -103,15 +106,7 @@ def find_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
         except ItemError as exc:
             error_message(messages, "FindFolder", exc.code, exc.message)
             continue
-        found: list[Folder] = []
-        pending = [parent.folder_id]
-        while pending:
-            current = pending.pop(0)
-            for folder in mailbox.folders.values():
-                if folder.parent_id == current:
-                    found.append(folder)
-                    if deep:
-                        pending.append(folder.folder_id)
+        found = mailbox.descendants(parent) if deep else mailbox.children(parent)
         total, offset, limit = len(found), 0, len(found)
         if paged is not None:
             offset = int(paged.get("Offset", "0"))
@@ -125,4 +120,49 @@ def find_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
         container = etree.SubElement(root_folder, t("Folders"))
         for folder in page:
             container.append(render_folder(ctx, mailbox, folder, shape))
+    return root
+
+
+def create_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """CreateFolder: one response message per new folder."""
+    root, messages = response_root("CreateFolder")
+    parent_el = op.find(m("ParentFolderId"))
+    for element in children(op, "Folders"):
+        try:
+            if parent_el is None or len(parent_el) == 0:
+                raise ItemError("ErrorInvalidIdEmpty", "ParentFolderId is missing.")
+            mailbox, parent = ctx.folder(parent_el[0])
+            name = (element.findtext(t("DisplayName")) or "").strip()
+            if not name:
+                raise ItemError("ErrorInvalidFolderId", "A folder needs a DisplayName.")
+            if any(f.display_name.lower() == name.lower() for f in mailbox.children(parent)):
+                raise ItemError("ErrorFolderExists", "A folder with the specified name already exists.")
+            kind = local(element.tag)
+            if kind not in _FOLDER_TYPES:
+                raise ItemError("ErrorInvalidOperation", f"The EWS emulator does not create {kind} folders.")
+            folder = ctx.store.add_folder(mailbox, parent, name, kind, element.findtext(t("FolderClass")))
+        except ItemError as exc:
+            error_message(messages, "CreateFolder", exc.code, exc.message)
+            continue
+        msg = success_message(messages, "CreateFolder")
+        created = etree.SubElement(etree.SubElement(msg, m("Folders")), t(folder.element))
+        fid = etree.SubElement(created, t("FolderId"))
+        fid.set("Id", folder.folder_id)
+        fid.set("ChangeKey", folder.change_key)
+    return root
+
+
+def delete_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """DeleteFolder: removes the folder, its subfolders and items; distinguished folders stay."""
+    root, messages = response_root("DeleteFolder")
+    for fid in children(op, "FolderIds"):
+        try:
+            mailbox, folder = ctx.folder(fid)
+            if folder.distinguished is not None:
+                raise ItemError("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted.")
+            ctx.store.remove_folder(mailbox, folder)
+        except ItemError as exc:
+            error_message(messages, "DeleteFolder", exc.code, exc.message)
+            continue
+        success_message(messages, "DeleteFolder")
     return root
