@@ -73,3 +73,23 @@ def test_errors_are_json(admin: Any) -> None:
         == 404
     )
     assert admin("POST", "/mailboxes", data=b"[1]").status_code == 400
+
+
+def test_user_creates_a_subfolder_and_an_item_in_it(admin: Any, emu: Any, account: Any) -> None:
+    created = admin(
+        "POST",
+        f"/mailboxes/{ALICE}/folders",
+        json={"parent": "contacts", "name": "Suppliers", "folder_class": "IPF.Contact"},
+    )
+    assert created.status_code == 201
+    item = admin(
+        "POST",
+        f"/mailboxes/{ALICE}/folders/contacts%2FSuppliers/items",
+        json={"fields": {"DisplayName": "ACME"}},
+    )
+    assert item.status_code == 201
+    suppliers = account().contacts // "Suppliers"
+    assert suppliers.id == created.json()["folder_id"]
+    assert [c.display_name for c in suppliers.all()] == ["ACME"]
+    assert [v.fields["DisplayName"] for v in emu.items(ALICE, "contacts/Suppliers")] == ["ACME"]
+    assert admin("GET", f"/mailboxes/{ALICE}/folders/contacts%2FNope/items").status_code == 404

@@ -5,6 +5,8 @@ Routes (JSON in and out unless noted; ids in paths are URL-encoded because they 
 * ``GET /_emulator``: connection facts (no secrets).
 * ``GET /_emulator/mailboxes``; ``POST /_emulator/mailboxes`` ``{"address", "password"?}``.
 * ``POST /_emulator/mailboxes/{address}/messages[?folder=inbox]``: body = a raw RFC 822 message, delivered.
+* ``POST /_emulator/mailboxes/{address}/folders`` ``{"parent", "name", "folder_class"?}``: create a subfolder.
+  Folders in paths are distinguished names, optionally followed by subfolder names (``contacts%2FERP``).
 * ``GET /_emulator/mailboxes/{address}/folders/{folder}/items``: item snapshots.
 * ``POST /_emulator/mailboxes/{address}/folders/{folder}/items`` ``{"kind"?, "fields", "extended"?}``:
   create an item as the mailbox owner would.
@@ -75,6 +77,12 @@ class AdminApi:
             case "POST", ["mailboxes", address, "messages"]:
                 item_id = emu.deliver(address, body, query.get("folder", "inbox"))
                 return json_reply(201, {"item_id": item_id})
+            case "POST", ["mailboxes", address, "folders"]:
+                data = self._json(body)
+                folder_id = emu.add_folder(
+                    address, data["parent"], data["name"], data.get("folder_class", "IPF.Note")
+                )
+                return json_reply(201, {"folder_id": folder_id})
             case "GET", ["mailboxes", address, "folders", folder, "items"]:
                 return json_reply(200, [asdict(v) for v in emu.items(address, folder)])
             case "POST", ["mailboxes", address, "folders", folder, "items"]:

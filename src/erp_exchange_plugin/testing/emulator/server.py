@@ -51,7 +51,7 @@ from .schema import get_schema
 from .seeding import ItemView, edit, item_element, view
 from .soap import SERVER_VERSIONS, t
 from .state import load_state, save_state
-from .store import Mailbox, Store
+from .store import Folder, Mailbox, Store
 
 DEFAULT_MAILBOXES = (("alice@example.com", "alice-password"), ("bob@example.com", "bob-password"))
 MailboxSpec = str | tuple[str, str | None]
@@ -388,7 +388,7 @@ class Emulator:
     def invalidate_sync_state(self, address: str, folder: str) -> None:
         """Make every SyncState issued for this folder invalid (ErrorInvalidSyncStateData)."""
         with self.store.lock:
-            self._mailbox(address).folder(folder).epoch += 1
+            self._folder(address, folder).epoch += 1
 
     def reset(self) -> None:
         """Back to the initial mailboxes (empty), no faults, empty log, real time, no validation errors."""
@@ -409,6 +409,19 @@ class Emulator:
             raise KeyError(f"no mailbox {address}")
         return mailbox
 
+    def _folder(self, address: str, path: str) -> Folder:
+        try:
+            return self._mailbox(address).folder(path)
+        except (KeyError, StopIteration):
+            raise KeyError(f"no folder {path!r} in {address}") from None
+
+    def add_folder(self, address: str, parent: str, name: str, folder_class: str = "IPF.Note") -> str:
+        """Create a subfolder as the mailbox owner would (``parent`` is a folder path); return its id."""
+        with self.store.lock:
+            return self.store.add_folder(
+                self._mailbox(address), self._folder(address, parent), name, folder_class=folder_class
+            ).folder_id
+
     def add_mailbox(self, address: str, password: str | None = None) -> None:
         """Create a mailbox (with its distinguished folders); its domain becomes a verified tenant domain."""
         self.store.add_mailbox(address, password)
@@ -425,7 +438,7 @@ class Emulator:
         """Deliver an RFC 822 message to a mailbox's folder (unread); return the new item id."""
         with self.store.lock:
             mailbox = self._mailbox(address)
-            target = mailbox.folder(folder)
+            target = self._folder(address, folder)
             element = etree.Element(t("Message"))
             etree.SubElement(element, t("MimeContent")).text = base64.b64encode(raw).decode()
             item = build_item(
@@ -446,7 +459,7 @@ class Emulator:
         """Create an item as the mailbox owner would; return its id."""
         with self.store.lock:
             mailbox = self._mailbox(address)
-            target = mailbox.folder(folder)
+            target = self._folder(address, folder)
             element = item_element(self.model, kind or target.default_kind, fields, extended)
             item = build_item(
                 self.model, element, ids.new_id(mailbox.address), mailbox.address, self.clock.now()
@@ -484,7 +497,7 @@ class Emulator:
     def items(self, address: str, folder: str) -> list[ItemView]:
         """Snapshots of the items in a folder, oldest first."""
         with self.store.lock:
-            target = self._mailbox(address).folder(folder)
+            target = self._folder(address, folder)
             return [view(item, target) for item in target.items.values()]
 
     def item(self, address: str, item_id: str) -> ItemView | None:

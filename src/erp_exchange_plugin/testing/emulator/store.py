@@ -176,8 +176,12 @@ class Mailbox:
     delegates: set[str] = field(default_factory=set)
 
     def folder(self, name: str) -> Folder:
-        """A distinguished folder by name."""
-        return self.by_name[name]
+        """A folder by path: a distinguished name, then subfolder display names (``"contacts/ERP"``)."""
+        first, *rest = name.split("/")
+        folder = self.by_name[first]
+        for part in rest:
+            folder = next(f for f in self.children(folder) if f.display_name.lower() == part.lower())
+        return folder
 
     def children(self, parent: Folder) -> list[Folder]:
         """The direct subfolders of a folder."""
