@@ -182,3 +182,27 @@ def test_cli_rejects_a_broken_state_file(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "state file lacks" in result.stderr
     assert result.stdout == ""
+
+
+def test_state_is_autosaved_while_running(tmp_path: Path) -> None:
+    import time
+
+    from erp_exchange_plugin.testing.emulator.server import Emulator
+
+    state = tmp_path / "state.json"
+    with Emulator([("fay@example.com", None)], state_file=state, autosave_seconds=0.05) as first:
+        item_id = first.create_item("fay@example.com", "contacts", {"DisplayName": "saved while running"})
+        deadline = time.monotonic() + 10
+        while not (
+            state.exists() and item_id in state.read_text()
+        ):  # the autosave thread's work, no event to await
+            assert time.monotonic() < deadline, "state was not autosaved"
+            time.sleep(0.02)
+        (tmp_path / "crash.json").write_text(state.read_text())  # as if the process had been killed now
+    restored = Emulator(state_file=tmp_path / "crash.json")
+    try:
+        assert [v.fields["DisplayName"] for v in restored.items("fay@example.com", "contacts")] == [
+            "saved while running"
+        ]
+    finally:
+        restored.stop()

@@ -142,7 +142,8 @@ class Emulator:
     :param api_version: the ServerVersionInfo to announce (Exchange2010_SP2 ... Exchange2016).
     :param latency_ms: fixed latency per EWS request; ``jitter_ms`` adds uniform random jitter.
     :param validate: validate every response against the EWS schema and fail loudly (on by default).
-    :param state_file: load from and save to this JSON file (keeps data, ids and secrets across restarts).
+    :param state_file: load from and save to this JSON file (keeps data, ids and secrets across restarts);
+        saved on stop and, after changes, every ``autosave_seconds`` while running.
     """
 
     def __init__(
@@ -160,6 +161,7 @@ class Emulator:
         client_id: str | None = None,
         client_secret: str | None = None,
         state_file: Path | str | None = None,
+        autosave_seconds: float = 2.0,
         seed: int = 0,
     ) -> None:
         if api_version not in SERVER_VERSIONS:
@@ -218,6 +220,9 @@ class Emulator:
         else:
             self._seed_mailboxes()
         self._thread: threading.Thread | None = None
+        self._saver: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._autosave_seconds = autosave_seconds
 
     def _seed_mailboxes(self) -> None:
         for address, password in self._mailbox_specs:
@@ -226,16 +231,33 @@ class Emulator:
     # -- life cycle -------------------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Serve in a background thread; returns self."""
+        """Serve in a background thread (and autosave the state file, if any); returns self."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever, name="ews-emulator", daemon=True
             )
             self._thread.start()
+            if self._state_file is not None and self._autosave_seconds > 0:
+                self._stopping.clear()
+                self._saver = threading.Thread(
+                    target=self._autosave, name="ews-emulator-autosave", daemon=True
+                )
+                self._saver.start()
         return self
+
+    def _autosave(self) -> None:
+        saved_seq = self.store.seq
+        while not self._stopping.wait(self._autosave_seconds):
+            if self.store.seq != saved_seq:
+                saved_seq = self.store.seq
+                self.save()
 
     def stop(self) -> None:
         """Stop serving, save the state file if any, remove the temporary files."""
+        self._stopping.set()
+        if self._saver is not None:
+            self._saver.join()
+            self._saver = None
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
