@@ -351,3 +351,16 @@ def test_calendar_view_of_monthly_and_yearly_patterns(account: Any) -> None:
         ("29 February", "2025-02-28 10:00"),
         ("29 February", "2026-02-28 10:00"),
     ]
+
+
+def test_create_message_from_mime(account: Any) -> None:
+    acc = account()
+    msg = Message(folder=acc.inbox, mime_content=RAW)
+    msg.save()
+    got = acc.inbox.get(id=msg.id)
+    assert (got.subject, got.message_id, got.author.email_address) == (
+        "Invoice 4711",
+        "<4711@example.net>",
+        "sender@example.net",
+    )
+    assert got.mime_content == RAW

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import datetime as dt
 import functools
@@ -326,7 +327,10 @@ def build_item(
                 raise ItemError("ErrorInvalidExtendedProperty", "ExtendedProperty without ExtendedFieldURI.")
             item.extended[extended_key(uri)] = copy.deepcopy(child)
         elif name == "MimeContent":
-            item.mime = base64.b64decode(child.text or "")
+            try:
+                item.mime = base64.b64decode(child.text or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise ItemError("ErrorMimeContentInvalid", "MimeContent is not valid base64.") from None
         elif name in SERVER_OWNED:
             continue
         elif model.type_of(kind, name) is None:
