@@ -14,8 +14,11 @@ from exchangelib import (
 )
 
 from erp_exchange_plugin.ews.properties import PROPERTY_SET_ID, register
-from erp_exchange_plugin.testing.emulator.client import MsalCredentials, connect, msal_app
+from erp_exchange_plugin.testing.emulator.client import connect
+from erp_exchange_plugin.testing.emulator.fixtures import ews_account, ews_msal_app
 from erp_exchange_plugin.testing.emulator.server import Emulator
+
+__all__ = ["ews_account", "ews_msal_app"]  # the emulator fixtures come from the package's pytest plugin
 
 ALICE, BOB, CAROL = "alice@example.com", "bob@example.com", "carol@example.com"
 
@@ -41,20 +44,15 @@ def emu(ews_emulator_clean: Emulator) -> Emulator:
 
 
 @pytest.fixture
-def app(emu: Emulator) -> Any:
-    """An msal confidential client for the emulator's app registration."""
-    return msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+def app(emu: Emulator, ews_msal_app: Any) -> Any:
+    """An msal confidential client for the emulator's app registration (after the reset)."""
+    return ews_msal_app
 
 
 @pytest.fixture
-def account(emu: Emulator, app: Any) -> Callable[..., Any]:
-    """Factory: an app-only (impersonating) exchangelib Account for a mailbox."""
-    credentials = MsalCredentials(app)
-
-    def make(address: str = ALICE, **kwargs: Any) -> Any:
-        return connect(address, emu.ews_url, credentials, **kwargs)
-
-    return make
+def account(emu: Emulator, ews_account: Callable[..., Any]) -> Callable[..., Any]:
+    """Factory: an app-only (impersonating) exchangelib Account for a mailbox (after the reset)."""
+    return ews_account
 
 
 @pytest.fixture

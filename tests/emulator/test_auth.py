@@ -35,8 +35,7 @@ def test_token_from_another_tenant_is_rejected_with_401(emu: Any) -> None:
     acc = connect(ALICE, emu.ews_url, MsalCredentials(foreign))
     with pytest.raises(UnauthorizedError):
         acc.contacts.all().count()
-    [entry] = [e for e in emu.request_log.entries() if e.operation == "?"]
-    assert entry.status == 401
+    assert [e.status for e in emu.request_log.entries() if e.operation == "GetFolder"] == [401]
 
 
 def test_expired_token_is_rejected_with_401(emu: Any, account: Any) -> None:
@@ -116,3 +115,23 @@ def test_identity_on_credentials_is_used_for_delegate_access(emu: Any, app: Any)
         access_type=DELEGATE,
     )
     assert acc.contacts.all().count() == 0
+
+
+def test_ca_is_trusted_even_with_system_ca_bundle_variables_set(
+    emu: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override verify=; the helpers must not be fooled."""
+    bundle = tmp_path / "system-bundle.pem"
+    bundle.write_text("")  # a bundle without the emulator's CA
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(bundle))
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    acc = connect(ALICE, emu.ews_url, MsalCredentials(app))
+    assert acc.contacts.all().count() == 0
+
+
+def test_basic_delegate_may_open_the_owners_mailbox(emu: Any, basic_account: Any) -> None:
+    emu.create_item(BOB, "contacts", {"DisplayName": "Bob's contact"})
+    emu.add_delegate(BOB, CAROL)
+    acc = basic_account(BOB, user=CAROL)
+    assert [c.display_name for c in acc.contacts.all()] == ["Bob's contact"]

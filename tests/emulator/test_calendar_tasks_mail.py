@@ -49,7 +49,8 @@ def test_calendar_item_with_recurrence_round_trip(account: Any, emu: Any) -> Non
     item.save()
     got = acc.calendar.get(id=item.id)
     assert got.subject == "Weekly sync"
-    assert got.start == start and got.end == start + dt.timedelta(hours=1)
+    assert got.start == start
+    assert got.end == start + dt.timedelta(hours=1)
     assert got.erp_id == "APT-1"
     assert got.type == "RecurringMaster"
     assert got.recurrence.pattern.weekdays == [1]
@@ -112,7 +113,7 @@ def test_task_round_trip(account: Any) -> None:
     got.save(update_fields=["status", "percent_complete"])
     again = acc.tasks.get(id=task.id)
     assert again.is_complete is True
-    assert list(acc.tasks.filter(erp_id="T-1"))[0].id == task.id
+    assert next(iter(acc.tasks.filter(erp_id="T-1"))).id == task.id
 
 
 def test_delivered_message_via_admin_api_and_its_mime(account: Any, emu: Any) -> None:
@@ -187,5 +188,179 @@ def test_admin_api_edits_and_faults(emu: Any) -> None:
     log = session.get(f"{base}/requests").json()
     assert isinstance(log["counts"], dict)
     info = session.get(base).json()
-    assert info["ews_url"] == emu.ews_url and "client_secret" not in json.dumps(info)
+    assert info["ews_url"] == emu.ews_url
+    assert "client_secret" not in json.dumps(info)
     assert session.get(f"{base}/nope").status_code == 404
+
+
+def test_calendar_view_expands_recurring_series_across_dst(account: Any, emu: Any) -> None:
+    acc = account()
+    start = EWSDateTime(2024, 3, 18, 9, 0, tzinfo=BERLIN)  # DST starts on 31 March
+    master = CalendarItem(
+        folder=acc.calendar,
+        subject="Standup",
+        start=start,
+        end=start + dt.timedelta(minutes=15),
+        recurrence=Recurrence(
+            pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=4
+        ),
+    )
+    master.save()
+    window = acc.calendar.view(
+        start=EWSDateTime(2024, 3, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 5, 1, tzinfo=BERLIN)
+    )
+    occurrences = list(window)
+    assert [o.start.astimezone(BERLIN).strftime("%m-%d %H:%M") for o in occurrences] == [
+        "03-18 09:00", "03-25 09:00", "04-01 09:00", "04-08 09:00",
+    ]  # fmt: skip
+    assert {o.type for o in occurrences} == {"Occurrence"}
+    third = master.occurrence(index=3)
+    third.refresh()
+    assert third.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "04-01 09:00"
+    assert third.id == occurrences[2].id
+    occurrences[1].delete()
+    again = acc.calendar.get(id=master.id)
+    assert [d.start.astimezone(BERLIN).strftime("%m-%d") for d in again.deleted_occurrences] == ["03-25"]
+    assert again.last_occurrence.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "04-08 09:00"
+    assert (
+        len(
+            list(
+                acc.calendar.view(
+                    start=EWSDateTime(2024, 3, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 5, 1, tzinfo=BERLIN)
+                )
+            )
+        )
+        == 3
+    )
+
+
+def test_delivered_message_with_attachment(account: Any, emu: Any) -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@example.net", ALICE, "With attachment"
+    mail.set_content("see attached")
+    mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    raw = mail.as_bytes()
+    item_id = emu.deliver(ALICE, raw)
+    msg = account().inbox.get(id=item_id)
+    assert msg.has_attachments is True
+    assert msg.mime_content == raw
+
+
+def test_modified_occurrence_becomes_an_exception(account: Any, emu: Any) -> None:
+    acc = account()
+    start = EWSDateTime(2024, 6, 3, 9, 0, tzinfo=BERLIN)
+    master = CalendarItem(
+        folder=acc.calendar,
+        subject="Series",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        recurrence=Recurrence(
+            pattern=WeeklyPattern(interval=1, weekdays=["Monday"]), start=start.date(), number=3
+        ),
+    )
+    master.save()
+    _, state = list(acc.calendar.sync_items()), acc.calendar.item_sync_state
+    second = master.occurrence(index=2)
+    second.refresh()
+    second.subject = "Series (moved to 14:00)"
+    second.start = EWSDateTime(2024, 6, 10, 14, 0, tzinfo=BERLIN)
+    second.end = EWSDateTime(2024, 6, 10, 15, 0, tzinfo=BERLIN)
+    second.save(update_fields=["subject", "start", "end"])
+    changes = list(acc.calendar.sync_items(sync_state=state))
+    assert [(k, o.id) for k, o in changes] == [("update", master.id)]  # the series changed, not a new item
+    updated = changes[0][1]
+    assert updated.subject == "Series"
+    [modified] = updated.modified_occurrences
+    assert modified.start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "06-10 14:00"
+    assert modified.original_start.astimezone(BERLIN).strftime("%m-%d %H:%M") == "06-10 09:00"
+    exception = acc.calendar.get(id=modified.id)
+    assert (exception.type, exception.subject) == ("Exception", "Series (moved to 14:00)")
+    view = list(
+        acc.calendar.view(
+            start=EWSDateTime(2024, 6, 1, tzinfo=BERLIN), end=EWSDateTime(2024, 7, 1, tzinfo=BERLIN)
+        )
+    )
+    assert [(o.type, o.start.astimezone(BERLIN).strftime("%m-%d %H:%M")) for o in view] == [
+        ("Occurrence", "06-03 09:00"), ("Exception", "06-10 14:00"), ("Occurrence", "06-17 09:00"),
+    ]  # fmt: skip
+
+
+def test_attachments_create_list_get_delete(account: Any, emu: Any) -> None:
+    from exchangelib import FileAttachment
+
+    acc = account()
+    contact_msg = Message(folder=acc.drafts, subject="with files", body="see files")
+    contact_msg.save()
+    key_before = contact_msg.changekey
+    contact_msg.attach(FileAttachment(name="a.txt", content=b"alpha", content_type="text/plain"))
+    contact_msg.attach(FileAttachment(name="b.bin", content=b"\x00\x01beta"))
+    assert contact_msg.changekey != key_before
+    fetched = acc.drafts.get(id=contact_msg.id)
+    assert fetched.has_attachments is True
+    assert sorted((a.name, a.size) for a in fetched.attachments) == [("a.txt", 5), ("b.bin", 6)]
+    by_name = {a.name: a for a in fetched.attachments}
+    assert by_name["a.txt"].content == b"alpha"  # GetAttachment
+    fetched.detach(by_name["a.txt"])
+    again = acc.drafts.get(id=contact_msg.id)
+    assert [a.name for a in again.attachments] == ["b.bin"]
+    assert b"b.bin" in again.mime_content
+
+
+def test_delivered_attachments_are_listed_and_fetchable(account: Any, emu: Any) -> None:
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "a@example.net", ALICE, "Invoice"
+    mail.set_content("attached")
+    mail.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="invoice.pdf")
+    item_id = emu.deliver(ALICE, mail.as_bytes())
+    msg = account().inbox.get(id=item_id)
+    [attachment] = msg.attachments
+    assert (attachment.name, attachment.content_type, attachment.content) == (
+        "invoice.pdf", "application/pdf", b"%PDF-1.4 fake",
+    )  # fmt: skip
+
+
+def test_calendar_view_of_monthly_and_yearly_patterns(account: Any) -> None:
+    from exchangelib.recurrence import AbsoluteYearlyPattern, RelativeMonthlyPattern
+
+    acc = account()
+    start = EWSDateTime(2024, 1, 26, 10, 0, tzinfo=BERLIN)  # the last Friday of January 2024
+    for subject, pattern in (
+        ("last Friday, every 2nd month", RelativeMonthlyPattern(interval=2, weekday=5, week_number=5)),
+        ("29 February", AbsoluteYearlyPattern(day_of_month=29, month=2)),
+    ):
+        CalendarItem(
+            folder=acc.calendar,
+            subject=subject,
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            recurrence=Recurrence(pattern=pattern, start=start.date(), number=3),
+        ).save()
+    view = acc.calendar.view(
+        start=EWSDateTime(2024, 1, 1, tzinfo=BERLIN), end=EWSDateTime(2027, 1, 1, tzinfo=BERLIN)
+    )
+    got = [(o.subject, o.start.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M")) for o in view]
+    assert got == [
+        ("last Friday, every 2nd month", "2024-01-26 10:00"),
+        ("29 February", "2024-02-29 10:00"),
+        ("last Friday, every 2nd month", "2024-03-29 10:00"),
+        ("last Friday, every 2nd month", "2024-05-31 10:00"),
+        ("29 February", "2025-02-28 10:00"),
+        ("29 February", "2026-02-28 10:00"),
+    ]
+
+
+def test_create_message_from_mime(account: Any) -> None:
+    acc = account()
+    msg = Message(folder=acc.inbox, mime_content=RAW)
+    msg.save()
+    got = acc.inbox.get(id=msg.id)
+    assert (got.subject, got.message_id, got.author.email_address) == (
+        "Invoice 4711",
+        "<4711@example.net>",
+        "sender@example.net",
+    )
+    assert got.mime_content == RAW

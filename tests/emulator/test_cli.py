@@ -12,6 +12,7 @@ from typing import Any
 
 import exchangelib
 from exchangelib import Contact
+from exchangelib.folders import Contacts
 
 from erp_exchange_plugin.testing.emulator.client import (
     MsalCredentials,
@@ -36,7 +37,8 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
 def _stop(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
-    assert proc.stdout is not None and proc.stdout.read() == ""  # exactly one line on stdout
+    assert proc.stdout is not None
+    assert proc.stdout.read() == ""
 
 
 def _account(info: dict[str, Any], address: str) -> Any:
@@ -65,10 +67,14 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
         contact.save()
         list(acc.contacts.sync_items())
         sync_state = acc.contacts.item_sync_state
+        subfolder = Contacts(parent=acc.contacts, name="ERP")
+        subfolder.save()
+        Contact(folder=subfolder, display_name="In a subfolder").save()
     finally:
         exchangelib.close_connections()
         _stop(proc)
-    assert state.exists() and oct(state.stat().st_mode & 0o777) == "0o600"
+    assert state.exists()
+    assert oct(state.stat().st_mode & 0o777) == "0o600"
 
     proc, info2 = _start("--state", str(state))
     try:
@@ -82,6 +88,7 @@ def test_cli_serves_a_client_that_knows_only_the_ready_line(tmp_path: Path) -> N
         again.save(update_fields=["display_name"])
         changes = list(acc.contacts.sync_items(sync_state=sync_state))
         assert [(k, o.display_name) for k, o in changes] == [("update", "Edited after restart")]
+        assert [c.display_name for c in (acc.contacts // "ERP").all()] == ["In a subfolder"]
     finally:
         exchangelib.close_connections()
         _stop(proc)
@@ -99,4 +106,103 @@ def test_cli_default_demo_mailboxes_and_bad_arguments() -> None:
         text=True,
         check=False,
     )
-    assert bad.returncode == 2 and "not an e-mail address" in bad.stderr
+    assert bad.returncode == 2
+    assert "not an e-mail address" in bad.stderr
+
+
+def test_done_when_a_plain_script_knows_only_the_ready_line() -> None:
+    """Issue 3's "done when": token; CRUD of contacts, calendar items, tasks; paging through SyncFolderItems;
+    find by an extended property; the MIME of a delivered message; every response schema-valid."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from exchangelib import CalendarItem, EWSDateTime, EWSTimeZone, Task
+
+    from erp_exchange_plugin.testing.emulator.client import trusting_session
+
+    proc, info = _start()
+    address = info["mailboxes"][0]
+    try:
+        acc = _account(info, address)
+        utc = EWSTimeZone("UTC")
+        start = EWSDateTime(2025, 1, 6, 9, 0, tzinfo=utc)
+        for folder, make, field, new_value in (
+            (
+                acc.contacts,
+                lambda i: Contact(display_name=f"C{i}", erp_id=f"E-C{i}"),
+                "display_name",
+                "C changed",
+            ),
+            (
+                acc.calendar,
+                lambda i: CalendarItem(
+                    subject=f"A{i}", start=start, end=start + dt.timedelta(hours=1), erp_id=f"E-A{i}"
+                ),
+                "subject",
+                "A changed",
+            ),
+            (
+                acc.tasks,
+                lambda i: Task(
+                    subject=f"T{i}", status="NotStarted", percent_complete=Decimal(0), erp_id=f"E-T{i}"
+                ),
+                "subject",
+                "T changed",
+            ),
+        ):
+            acc.bulk_create(folder, [make(i) for i in range(60)])
+            changes = list(folder.sync_items(max_changes_returned=25))  # three pages
+            assert len(changes) == 60
+            [found] = list(folder.filter(erp_id=f"E-{new_value[0]}7"))
+            setattr(found, field, new_value)
+            found.save(update_fields=[field])
+            assert getattr(folder.get(id=found.id), field) == new_value
+            found.delete()
+            assert folder.all().count() == 59
+        raw = b"From: a@example.net\r\nTo: " + address.encode() + b"\r\nSubject: MIME\r\n\r\nhello\r\n"
+        session = trusting_session(info["ca_file"])
+        assert session.post(f"{info['admin_url']}/mailboxes/{address}/messages", data=raw).status_code == 201
+        [msg] = list(acc.inbox.all().only("mime_content"))
+        assert msg.mime_content == raw
+        assert session.get(info["admin_url"]).json()["ews_url"] == info["ews_url"]
+    finally:
+        exchangelib.close_connections()
+        _stop(proc)
+
+
+def test_cli_rejects_a_broken_state_file(tmp_path: Path) -> None:
+    broken = tmp_path / "state.json"
+    broken.write_text('{"version": 2}')
+    result = subprocess.run(
+        [sys.executable, "-m", "erp_exchange_plugin.testing.emulator.cli", "--state", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "state file lacks" in result.stderr
+    assert result.stdout == ""
+
+
+def test_state_is_autosaved_while_running(tmp_path: Path) -> None:
+    import time
+
+    from erp_exchange_plugin.testing.emulator.server import Emulator
+
+    state = tmp_path / "state.json"
+    with Emulator([("fay@example.com", None)], state_file=state, autosave_seconds=0.05) as first:
+        item_id = first.create_item("fay@example.com", "contacts", {"DisplayName": "saved while running"})
+        deadline = time.monotonic() + 10
+        while not (
+            state.exists() and item_id in state.read_text()
+        ):  # the autosave thread's work, no event to await
+            assert time.monotonic() < deadline, "state was not autosaved"
+            time.sleep(0.02)
+        (tmp_path / "crash.json").write_text(state.read_text())  # as if the process had been killed now
+    restored = Emulator(state_file=tmp_path / "crash.json")
+    try:
+        assert [v.fields["DisplayName"] for v in restored.items("fay@example.com", "contacts")] == [
+            "saved while running"
+        ]
+    finally:
+        restored.stop()

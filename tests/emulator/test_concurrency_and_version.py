@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import exchangelib
@@ -94,7 +96,8 @@ def test_convert_id_round_trip(app: Any, emu: Any) -> None:
             [AlternateId(id=entry.id, format="HexEntryId", mailbox=ALICE)], destination_format="EwsId"
         )
     )
-    assert back.id == contact.id and entry.id != contact.id
+    assert back.id == contact.id
+    assert entry.id != contact.id
 
 
 def test_validating_mode_fails_loudly_on_an_invalid_response(
@@ -113,3 +116,39 @@ def test_validating_mode_fails_loudly_on_an_invalid_response(
     with pytest.raises(MalformedResponseError, match="EMULATOR BUG"):
         acc.contacts.all().count()
     assert len(emu.ews.validation_errors) == 1
+
+
+def test_a_stopped_emulator_stops_serving_keep_alive_clients(tmp_path: Path) -> None:
+    emu = Emulator([("stop@example.com", "pw")]).start()
+    ca_copy = tmp_path / "ca.pem"  # stop() removes the emulator's own files
+    shutil.copy(emu.ca_file, ca_copy)
+    trust_ca_in_exchangelib(str(ca_copy), emu.base_url)
+    try:
+        acc = connect(
+            "stop@example.com",
+            emu.ews_url,
+            Credentials("stop@example.com", "pw"),
+            access_type=exchangelib.DELEGATE,
+        )
+        assert acc.contacts.all().count() == 0  # the pooled connection is open now
+        emu.stop()
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the transport error's class depends on timing
+            acc.contacts.all().count()
+    finally:
+        exchangelib.close_connections()
+
+
+def test_an_exception_inside_an_operation_fails_loudly(
+    account: Any, emu: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acc = account()
+    acc.contacts.all().count()
+
+    def crashing(ctx: Any, op: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(operations.OPERATIONS, "FindItem", crashing)
+    monkeypatch.setitem(emu.ews.__dict__, "validation_errors", [])
+    with pytest.raises(MalformedResponseError, match="EMULATOR BUG: FindItem failed: RuntimeError"):
+        acc.contacts.all().count()
+    assert "RuntimeError: boom" in emu.ews.validation_errors[0]

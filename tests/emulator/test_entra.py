@@ -80,3 +80,49 @@ def test_unknown_tenant_fails_discovery_in_the_msal_constructor(emu: Any) -> Non
             instance_discovery=False,
             http_client=trusting_session(emu.ca_file),
         )
+
+
+def test_verified_domain_works_as_the_tenant_in_the_authority(emu: Any) -> None:
+    app = msal_app(f"{emu.base_url}/example.com", emu.client_id, emu.client_secret, emu.ca_file)
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    claims = jwt.decode(result["access_token"], options={"verify_signature": False})
+    assert claims["tid"] == emu.tenant_id
+
+
+def test_client_secret_basic_is_accepted(emu: Any) -> None:
+    session = trusting_session(emu.ca_file)
+    response = session.post(
+        f"{emu.authority}/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "scope": EWS_SCOPE},
+        auth=(emu.client_id, emu.client_secret),
+    )
+    assert response.status_code == 200
+    assert response.json()["token_type"] == "Bearer"
+    wrong = session.post(
+        f"{emu.authority}/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "scope": EWS_SCOPE},
+        auth=(emu.client_id, "wrong"),
+    )
+    assert (wrong.status_code, wrong.json()["error_codes"]) == (401, [7000215])
+
+
+def test_token_endpoint_throttling_is_a_429_error_result(emu: Any) -> None:
+    emu.inject("server_busy", operation="token")
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    result = app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert result.get("error") == "temporarily_unavailable"
+    assert "access_token" not in result
+    assert _token_statuses(emu) == [429]
+    fresh = msal_app(
+        emu.authority, emu.client_id, emu.client_secret, emu.ca_file
+    )  # msal throttles the old app
+    assert "access_token" in fresh.acquire_token_for_client(scopes=[EWS_SCOPE])
+
+
+@pytest.mark.parametrize(("kind", "status"), [("http_503", 503), ("http_500", 500)])
+def test_token_endpoint_server_errors_raise_in_msal(emu: Any, kind: str, status: int) -> None:
+    emu.inject(kind, operation="token")
+    app = msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+    with pytest.raises(msal.exceptions.MsalServiceError, match=f"HTTP Error: {status}"):
+        app.acquire_token_for_client(scopes=[EWS_SCOPE])
+    assert _token_statuses(emu) == [status]

@@ -1,4 +1,4 @@
-"""GetFolder for every distinguished folder, FindItem shapes/restrictions/sorting/paging, bulk calls, id errors."""
+"""GetFolder for each distinguished folder; FindItem restrictions, sorting, paging; bulk calls; id errors."""
 
 from __future__ import annotations
 
@@ -116,7 +116,8 @@ def test_paging_through_1000_items_with_bulk_calls_of_100(account: Any, emu: Any
     assert sorted(seen) == [f"P{i:04d}" for i in range(1000)]
     assert emu.request_log.count("FindItem") == 10  # IndexedPageItemView pages of 100
     full = list(acc.contacts.all())
-    assert len(full) == 1000 and {c.erp_id for c in full} == {f"E{i}" for i in range(1000)}
+    assert len(full) == 1000
+    assert {c.erp_id for c in full} == {f"E{i}" for i in range(1000)}
     ids = [(c.id, c.changekey) for c in full[:100]]
     assert all(r is True for r in acc.bulk_delete(ids))
     assert acc.contacts.all().count() == 900
@@ -198,3 +199,42 @@ def test_conflict_resolution_modes(account: Any, emu: Any) -> None:
     emu.update_item(ALICE, c.id, {"JobTitle": "from outlook"})
     c.save(update_fields=["job_title"], conflict_resolution=ALWAYS_OVERWRITE)
     assert emu.items(ALICE, "contacts")[0].fields["JobTitle"] == "t2"
+
+
+def test_find_folder_walks_the_tree(account: Any) -> None:
+    acc = account()
+    names = {f.name for f in acc.msg_folder_root.children}
+    assert {"Inbox", "Contacts", "Calendar", "Tasks", "Deleted Items", "Drafts", "Sent Items"} <= names
+    assert (acc.root / "Top of Information Store" / "Contacts").id == acc.contacts.id
+    assert "Deletions" in {f.name for f in acc.root.walk()}
+
+
+def test_query_string_is_approximated(account: Any, emu: Any) -> None:
+    emu.create_item(ALICE, "contacts", {"DisplayName": "Ada Lovelace", "CompanyName": "Analytical Engines"})
+    emu.create_item(
+        ALICE, "contacts", {"DisplayName": "Charles Babbage", "CompanyName": "Analytical Engines"}
+    )
+    c = account().contacts
+    assert [x.display_name for x in c.filter("lovelace")] == ["Ada Lovelace"]
+    assert len(list(c.filter("analytical engines"))) == 2
+    assert [x.display_name for x in c.filter("displayname:babbage")] == ["Charles Babbage"]
+
+
+def test_create_use_and_delete_a_subfolder(account: Any, emu: Any) -> None:
+    from exchangelib.errors import ErrorDeleteDistinguishedFolder, ErrorFolderExists
+
+    acc = account()
+    erp = Contacts(parent=acc.contacts, name="ERP addresses")
+    erp.save()
+    assert erp.id
+    assert "ERP addresses" in {f.name for f in acc.contacts.children}
+    Contact(folder=erp, display_name="in a subfolder", erp_id="SUB-1").save()
+    assert [c.display_name for c in erp.filter(erp_id="SUB-1")] == ["in a subfolder"]
+    assert [k for k, _ in erp.sync_items()] == ["create"]
+    assert acc.contacts.all().count() == 0  # the parent folder does not see it
+    with pytest.raises(ErrorFolderExists):
+        Contacts(parent=acc.contacts, name="erp addresses").save()
+    erp.delete()
+    assert "ERP addresses" not in {f.name for f in account().contacts.children}
+    with pytest.raises(ErrorDeleteDistinguishedFolder):
+        acc.contacts.delete()

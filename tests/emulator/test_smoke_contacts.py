@@ -29,7 +29,8 @@ def test_create_read_update_delete_contact(account: Any, emu: Any) -> None:
         ],
     )
     contact.save()
-    assert contact.id and contact.changekey
+    assert contact.id
+    assert contact.changekey
 
     [stored] = emu.items(ALICE, "contacts")
     assert stored.fields["DisplayName"] == "Jane Doe"

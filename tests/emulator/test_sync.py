@@ -1,4 +1,4 @@
-"""SyncFolderItems through exchangelib's sync_items(): paging, netted changes, user edits, Ignore, bad states."""
+"""SyncFolderItems via exchangelib's sync_items(): paging, netted changes, user edits, Ignore, bad states."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_initial_sync_pages_with_max_changes_returned(account: Any, emu: Any) ->
     assert [kind for kind, _ in changes] == ["create"] * 250
     assert sorted(c.display_name for _, c in changes) == sorted(f"S{i}" for i in range(250))
     assert {c.erp_id for _, c in changes} == {f"E{i}" for i in range(250)}
-    again, state2 = _sync(acc.contacts, state)
+    again, _state2 = _sync(acc.contacts, state)
     assert again == []
 
 
@@ -115,3 +115,23 @@ def test_tampered_or_foreign_sync_state(account: Any) -> None:
         _sync(acc.calendar, contacts_state)
     with pytest.raises(ErrorInvalidSyncStateData):
         _sync(acc.contacts, "bm90IGEgc3RhdGU=")
+
+
+def test_user_creates_a_recurring_series_given_as_xml(account: Any, emu: Any) -> None:
+    import datetime as dt
+
+    start = dt.datetime(2024, 9, 2, 7, 0, tzinfo=dt.UTC)
+    emu.create_item(
+        ALICE,
+        "calendar",
+        {
+            "Subject": "Daily",
+            "Start": start,
+            "End": start + dt.timedelta(minutes=30),
+            "Recurrence": "<t:Recurrence><t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>"
+            "<t:NumberedRecurrence><t:StartDate>2024-09-02</t:StartDate>"
+            "<t:NumberOfOccurrences>5</t:NumberOfOccurrences></t:NumberedRecurrence></t:Recurrence>",
+        },
+    )
+    [(kind, master)] = list(account().calendar.sync_items())
+    assert (kind, master.type, master.recurrence.boundary.number) == ("create", "RecurringMaster", 5)

@@ -1,27 +1,26 @@
 """The admin HTTP API under ``/_emulator/`` on the emulator's port (for tests in other processes and demos).
 
-=======  ==============================================================  ===========================================
-method   path                                                            does
-=======  ==============================================================  ===========================================
-GET      /_emulator                                                      connection facts (no secrets)
-GET      /_emulator/mailboxes                                            list of addresses
-POST     /_emulator/mailboxes                                            {"address", "password"?}: add a mailbox
-POST     /_emulator/mailboxes/{address}/messages[?folder=inbox]          body = RFC 822 message: deliver it
-GET      /_emulator/mailboxes/{address}/folders/{folder}/items           item snapshots
-POST     /_emulator/mailboxes/{address}/folders/{folder}/items           {"kind"?, "fields", "extended"?}: create
-PATCH    /_emulator/mailboxes/{address}/items/{id}                       {"fields", "extended"?}: edit as Outlook
-DELETE   /_emulator/mailboxes/{address}/items/{id}                       delete as Outlook
-POST     /_emulator/mailboxes/{address}/folders/{folder}/invalidate-sync-state
-GET      /_emulator/faults, POST /_emulator/faults, DELETE /_emulator/faults   {"kind", "operation"?, "mailbox"?,
-                                                                        "count"?, "share"?, "back_off_ms"?}
-PUT      /_emulator/latency                                              {"latency_ms", "jitter_ms"?}
-POST     /_emulator/tokens/revoke                                        revoke every issued token
-POST     /_emulator/clock/advance                                        {"seconds"}
-GET      /_emulator/requests, DELETE /_emulator/requests                 request log and per-operation counters
-POST     /_emulator/reset                                                back to empty demo mailboxes
-=======  ==============================================================  ===========================================
+Routes (JSON in and out unless noted; ids in paths are URL-encoded because they are base64):
 
-Ids in paths are URL-encoded (they are base64). Errors come back as JSON ``{"error": ...}``.
+* ``GET /_emulator``: connection facts (no secrets).
+* ``GET /_emulator/mailboxes``; ``POST /_emulator/mailboxes`` ``{"address", "password"?}``.
+* ``POST /_emulator/mailboxes/{address}/messages[?folder=inbox]``: body = a raw RFC 822 message, delivered.
+* ``POST /_emulator/mailboxes/{address}/folders`` ``{"parent", "name", "folder_class"?}``: create a subfolder.
+  Folders in paths are distinguished names, optionally followed by subfolder names (``contacts%2FERP``).
+* ``GET /_emulator/mailboxes/{address}/folders/{folder}/items``: item snapshots.
+* ``POST /_emulator/mailboxes/{address}/folders/{folder}/items`` ``{"kind"?, "fields", "extended"?}``:
+  create an item as the mailbox owner would.
+* ``PATCH /_emulator/mailboxes/{address}/items/{id}`` ``{"fields", "extended"?}``: edit as Outlook would
+  (``null`` deletes a property); ``DELETE`` the same path deletes.
+* ``POST /_emulator/mailboxes/{address}/folders/{folder}/invalidate-sync-state``.
+* ``GET|POST|DELETE /_emulator/faults``: list, add ``{"kind", "operation"?, "mailbox"?, "count"?, "share"?,
+  "back_off_ms"?}``, clear.
+* ``PUT /_emulator/latency`` ``{"latency_ms", "jitter_ms"?}``.
+* ``POST /_emulator/tokens/revoke``; ``POST /_emulator/clock/advance`` ``{"seconds"}``.
+* ``GET|DELETE /_emulator/requests``: the request log with per-operation counters; clear it.
+* ``POST /_emulator/reset``: back to the initial, empty mailboxes.
+
+Errors come back as JSON ``{"error": ...}`` with 400 or 404.
 """
 
 from __future__ import annotations
@@ -52,7 +51,10 @@ class AdminApi:
         try:
             return self._route(method, parts, query, body)
         except (KeyError, ValueError, TypeError, ItemError) as exc:
-            status = 404 if isinstance(exc, KeyError) else 400
+            not_found = isinstance(exc, KeyError) or (
+                isinstance(exc, ItemError) and exc.code == "ErrorItemNotFound"
+            )
+            status = 404 if not_found else 400
             return json_reply(status, {"error": f"{type(exc).__name__}: {exc}"})
 
     def _json(self, body: bytes) -> dict[str, Any]:
@@ -75,6 +77,12 @@ class AdminApi:
             case "POST", ["mailboxes", address, "messages"]:
                 item_id = emu.deliver(address, body, query.get("folder", "inbox"))
                 return json_reply(201, {"item_id": item_id})
+            case "POST", ["mailboxes", address, "folders"]:
+                data = self._json(body)
+                folder_id = emu.add_folder(
+                    address, data["parent"], data["name"], data.get("folder_class", "IPF.Note")
+                )
+                return json_reply(201, {"folder_id": folder_id})
             case "GET", ["mailboxes", address, "folders", folder, "items"]:
                 return json_reply(200, [asdict(v) for v in emu.items(address, folder)])
             case "POST", ["mailboxes", address, "folders", folder, "items"]:

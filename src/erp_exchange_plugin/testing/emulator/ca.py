@@ -2,8 +2,8 @@
 
 :func:`make_tls_files` creates, in a directory of the caller's choosing, ``ca.pem`` (the CA certificate that
 clients trust), ``server.pem`` (the server certificate followed by the CA, for the TLS handshake) and
-``server.key``. The server certificate is valid for ``127.0.0.1``, ``::1`` and ``localhost``. Keys are EC P-256,
-generated fresh every time, never persisted anywhere else.
+``server.key``. The server certificate is valid for ``127.0.0.1``, ``::1`` and ``localhost``. Keys are EC
+P-256, generated fresh every time, never persisted anywhere else.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Usage: ``erp-exchange emulator [--port N] [--mailbox ADDRESS[:PASSWORD]]... [--l
 When it is ready it prints ONE JSON line on stdout with ``ews_url``, ``authority``, ``tenant_id``,
 ``client_id``, ``client_secret``, ``ca_file``, ``admin_url``, ``mailboxes`` (and ``api_version``). Without
 ``--mailbox`` it has two demo mailboxes (alice@example.com / alice-password, bob@example.com / bob-password).
-With ``--state`` the data, ids, sync states and app credentials survive restarts (saved on shutdown).
+With ``--state`` the data, ids, sync states and app credentials survive restarts (saved on shutdown and
+every 2 s after changes).
 """
 
 from __future__ import annotations

@@ -5,15 +5,15 @@
   ``notes/local-servers.md``). Pass it to msal as ``http_client``.
 * :func:`msal_app`: a ``ConfidentialClientApplication`` for the emulator's authority.
 * :class:`MsalCredentials`: exchangelib credentials that take tokens from msal and refresh through it.
-* :func:`trust_ca_in_exchangelib`: make exchangelib verify TLS against the emulator's CA (process-wide).
+* :func:`trust_ca_in_exchangelib`: make exchangelib verify TLS against the emulator's CA (for its origin only).
 * :func:`connect`: an exchangelib ``Account`` for a mailbox, app-only with impersonation, or Basic.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import msal
 import requests
@@ -26,13 +26,12 @@ from exchangelib import (
     Configuration,
     Credentials,
     FailFast,
-    Identity,
     OAuth2AuthorizationCodeCredentials,
     Version,
 )
-from exchangelib.protocol import BaseProtocol
-from oauthlib.oauth2 import OAuth2Token  # type: ignore[import-untyped]
-from requests.adapters import HTTPAdapter
+from oauthlib.oauth2 import OAuth2Token
+
+from erp_exchange_plugin.ews import transport
 
 EWS_SCOPE = "https://outlook.office365.com/.default"
 API_BUILDS = {
@@ -85,37 +84,14 @@ class MsalCredentials(OAuth2AuthorizationCodeCredentials):  # type: ignore[misc]
         self.access_token = self._acquire()
 
 
-_CA_BY_ORIGIN: dict[str, str] = {}
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-class EmulatorCaAdapter(HTTPAdapter):
-    """Verifies TLS for each registered emulator origin against that emulator's CA (others: unchanged)."""
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        """Swap in the emulator's CA for its origin."""
-        super().cert_verify(conn, url, _CA_BY_ORIGIN.get(_origin(url), verify), cert)
-
-    def get_connection_with_tls_context(
-        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
-    ) -> Any:
-        """Swap in the emulator's CA for its origin (requests >= 2.32.3 path)."""
-        ca = _CA_BY_ORIGIN.get(_origin(request.url), verify)
-        return super().get_connection_with_tls_context(request, ca, proxies, cert)
-
-
 def trust_ca_in_exchangelib(ca_file: str, base_url: str) -> None:
-    """Make exchangelib verify ``base_url`` against ``ca_file`` (installs :class:`EmulatorCaAdapter`).
+    """Make exchangelib verify ``base_url`` against ``ca_file``.
 
-    exchangelib's adapter class is process-wide (``BaseProtocol.HTTP_ADAPTER_CLS``); the adapter keeps one CA
-    per origin, so several emulators can be used side by side.
+    Uses the connector's own adapter (:mod:`erp_exchange_plugin.ews.transport`), which keeps one CA per
+    origin, so several emulators (and the connector's own settings) live side by side.
     """
-    _CA_BY_ORIGIN[_origin(base_url)] = ca_file
-    BaseProtocol.HTTP_ADAPTER_CLS = EmulatorCaAdapter
+    transport.trust_ca_for(base_url, Path(ca_file))
+    transport.install()
 
 
 def connect(
@@ -143,7 +119,6 @@ def connect(
 
 
 __all__ = [
-    "Identity",
     "MsalCredentials",
     "connect",
     "msal_app",

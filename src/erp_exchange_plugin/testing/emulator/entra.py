@@ -11,6 +11,8 @@ msal talks to it with ``authority=f"{base}/{tenant_id}"`` and ``instance_discove
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import secrets
@@ -18,7 +20,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -50,10 +52,14 @@ class AppRegistration:
 
 @dataclass
 class Tenant:
-    """A directory (tenant) with its app registrations, keyed by client id."""
+    """A directory (tenant) with its app registrations (keyed by client id) and verified domains.
+
+    A verified domain may stand for the tenant id in authority URLs, as with Entra ID.
+    """
 
     tenant_id: str
     apps: dict[str, AppRegistration] = field(default_factory=dict)
+    domains: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,13 @@ class EntraDirectory:
             self._tenants[tenant.tenant_id] = tenant
 
     def tenant(self, tenant_id: str) -> Tenant | None:
-        """The tenant with this id, or None."""
+        """The tenant with this id or verified domain, or None."""
+        key = tenant_id.lower()
         with self._lock:
-            return self._tenants.get(tenant_id.lower())
+            found = self._tenants.get(key)
+            if found is None:
+                found = next((t for t in self._tenants.values() if key in t.domains), None)
+            return found
 
     def revoke_all(self) -> None:
         """Revoke every token issued so far (like revoking the app's sessions): EWS answers 401."""
@@ -147,6 +157,14 @@ class EntraDirectory:
             return None
         correlation = headers.get("client-request-id") or str(uuid.uuid4())
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        basic = headers.get("authorization", "")
+        if basic.lower().startswith("basic "):  # client_secret_basic
+            try:
+                basic_id, _, basic_secret = base64.b64decode(basic[6:].strip()).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                basic_id, basic_secret = "", ""
+            form.setdefault("client_id", unquote_plus(basic_id))
+            form.setdefault("client_secret", unquote_plus(basic_secret))
         tenant = self.tenant(parts[0])
         if tenant is None:
             return self._error(400, "invalid_request", 90002, self._tenant_not_found(parts[0]), correlation)

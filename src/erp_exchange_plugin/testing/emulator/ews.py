@@ -2,14 +2,16 @@
 
 :meth:`EwsEndpoint.handle` takes the raw POST and returns a :class:`~.reply.Reply`, or :data:`DROP` when the
 connection must be closed without an answer (injected ``drop_*`` faults). With ``validate_responses`` every
-response's operation element is checked against the schema; an invalid one is answered with HTTP 500 and a
-non-XML body starting ``EMULATOR BUG`` (so the client fails loudly) and recorded in ``validation_errors``.
+response's operation element is checked against the schema; an invalid one, like an exception inside an
+operation, is answered with HTTP 500 and a non-XML body starting ``EMULATOR BUG`` (so the client fails
+loudly) and recorded in ``validation_errors``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,18 +20,17 @@ from lxml import etree  # type: ignore[import-untyped]
 from .auth import AuthFailure, ImpersonationFault, authenticate, target_mailbox
 from .clock import Clock
 from .entra import EntraDirectory
-from .faults import FaultInjector
+from .faults import DROP, FaultInjector
 from .ids import SyncStateCodec
 from .items import ItemError, ItemModel
 from .operations import OPERATIONS, OperationContext
 from .reply import Reply
 from .requestlog import LogEntry, RequestLog
 from .schema import EwsSchema, SchemaViolation
-from .soap import SoapError, envelope, fault, parse_request
+from .soap import SoapError, SoapRequest, envelope, fault, parse_request
 from .store import Store
 
 XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
-DROP = Reply(-1)
 
 _ERROR_PAGE = (
     b"<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/EWS' Application.</h1>"
@@ -49,7 +50,7 @@ class EwsEndpoint:
     sync_codec: SyncStateCodec
     faults: FaultInjector
     log: RequestLog
-    deliver: Callable[[str, bytes], None]
+    deliver: Callable[[str, bytes], object]
     api_version: str = "Exchange2016"
     realm: str = "127.0.0.1"
     validate_requests: bool = True
@@ -82,19 +83,31 @@ class EwsEndpoint:
                 )
             )
 
+    def bug(self, text: str, detail: str) -> Reply:
+        """Record an emulator bug and answer HTTP 500 with a non-XML body, so that the client fails loudly."""
+        message = f"EMULATOR BUG: {text}"
+        with self._errors_lock:
+            self.validation_errors.append(f"{message}\n{detail}")
+        return Reply(500, message.encode(), {"Content-Type": "text/plain"})
+
     def _fault(self, code: str, message: str, pairs: tuple[tuple[str, str], ...] = ()) -> Reply:
         return Reply(500, fault(code, message, self.api_version, pairs), dict(XML_HEADERS))
 
     def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[Reply, str, str | None, str | None]:
-        try:
-            principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
-        except AuthFailure as exc:
-            return exc.reply, "?", None, None
+        # Parsed before authentication only to name the operation in the log; a 401 still wins.
+        request: SoapRequest | None = None
+        parse_error = ""
         try:
             request = parse_request(body)
         except SoapError as exc:
-            return self._fault("ErrorSchemaValidation", str(exc)), "?", None, None
-        operation = request.name
+            parse_error = str(exc)
+        operation = request.name if request is not None else "?"
+        try:
+            principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
+        except AuthFailure as exc:
+            return exc.reply, operation, None, None
+        if request is None:
+            return self._fault("ErrorSchemaValidation", parse_error), operation, None, None
         if self.validate_requests:
             try:
                 self.schema.validate(request.operation)
@@ -136,19 +149,26 @@ class EwsEndpoint:
         ctx = OperationContext(
             self.store, self.model, self.clock, self.sync_codec, principal, mailbox, request, self.deliver
         )
+        # One operation at a time: each EWS call is atomic and readers never see half a write.
         try:
-            response = handler(ctx, request.operation)
+            with self.store.lock:
+                response = handler(ctx, request.operation)
         except ItemError as exc:
             return self._fault(exc.code, exc.message), operation, mailbox.address, None
+        except Exception as exc:  # an emulator bug: answer loudly instead of dropping the connection
+            return (
+                self.bug(f"{operation} failed: {exc!r}", traceback.format_exc()),
+                operation,
+                mailbox.address,
+                None,
+            )
         if self.validate_responses:
             try:
                 self.schema.validate(response)
             except SchemaViolation as exc:
-                text = f"EMULATOR BUG: invalid {operation} response: {exc}"
-                with self._errors_lock:
-                    self.validation_errors.append(text + "\n" + etree.tostring(response).decode()[:4000])
+                detail = etree.tostring(response).decode()[:4000]
                 return (
-                    Reply(500, text.encode(), {"Content-Type": "text/plain"}),
+                    self.bug(f"invalid {operation} response: {exc}", detail),
                     operation,
                     mailbox.address,
                     None,

@@ -8,6 +8,9 @@ A :class:`FaultRule` matches requests by operation and mailbox and fires for the
 * ``drop_before``: the connection is closed without a response, nothing applied;
 * ``drop_after``: the operation IS applied, then the connection is closed without a response.
 
+Rules for the operation name ``token`` act on Entra's token endpoint instead: ``server_busy`` is HTTP 429 with
+``Retry-After``, ``http_500``/``http_503`` are Entra-style JSON errors, ``drop_*`` close the connection.
+
 Latency: every EWS request waits ``latency_ms`` plus a uniform random ``0..jitter_ms``.
 """
 
@@ -18,6 +21,8 @@ import random
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .reply import Reply, json_reply
 
 FAULT_KINDS = ("server_busy", "http_500", "http_503", "drop_before", "drop_after")
 
@@ -104,3 +109,29 @@ class FaultInjector:
         with self._lock:
             jitter = self._rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0
             return (self.latency_ms + jitter) / 1000.0
+
+
+#: The reply that closes the connection without an answer (drop faults).
+DROP = Reply(-1)
+
+
+def token_fault(rule: FaultRule) -> Reply:
+    """What the token endpoint answers for an injected fault."""
+    if rule.kind in ("drop_before", "drop_after"):
+        return DROP
+    if rule.kind == "server_busy":
+        retry = str(max(1, rule.back_off_ms // 1000))
+        return json_reply(
+            429,
+            {"error": "temporarily_unavailable", "error_description": "AADSTS50196: too many requests."},
+            {"Retry-After": retry},
+        )
+    status = 503 if rule.kind == "http_503" else 500
+    return json_reply(
+        status,
+        {
+            "error": "temporarily_unavailable",
+            "error_description": "AADSTS90033: A transient error has occurred.",
+        },
+        {"Retry-After": "1"} if status == 503 else None,
+    )

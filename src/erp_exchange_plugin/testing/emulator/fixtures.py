@@ -3,18 +3,23 @@
 * ``ews_emulator`` (session): a started :class:`~.server.Emulator` with three mailboxes
   (alice/bob/carol ``@example.com``, Basic passwords ``{name}-password``) in validating mode; exchangelib is
   set to trust its CA. At the end of the session it fails loudly if any response was not schema-valid.
-* ``ews_emulator_clean`` (function): the same emulator, reset before the test (empty mailboxes, no faults, empty
-  request log, real time) and checked for invalid responses after it; exchangelib's connection cache is closed.
+* ``ews_emulator_clean`` (function): the same emulator, reset before the test (empty mailboxes, no faults,
+  empty request log, real time) and checked for invalid responses after it; exchangelib's connection cache
+  is closed.
+* ``ews_msal_app`` (function): an msal ConfidentialClientApplication for the emulator's app registration.
+* ``ews_account`` (function): a factory ``ews_account(address="alice@example.com", **connect_kwargs)`` for
+  exchangelib Accounts that impersonate a mailbox with tokens from ``ews_msal_app``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import exchangelib
 import pytest
 
-from .client import trust_ca_in_exchangelib
+from .client import MsalCredentials, connect, msal_app, trust_ca_in_exchangelib
 from .server import Emulator
 
 TEST_MAILBOXES = (
@@ -37,7 +42,9 @@ def ews_emulator() -> Iterator[Emulator]:
         errors = emulator.validation_errors
         emulator.stop()
         if errors:
-            pytest.fail("EWS emulator produced schema-invalid responses:\n" + "\n".join(errors), pytrace=False)
+            pytest.fail(
+                "EWS emulator produced schema-invalid responses:\n" + "\n".join(errors), pytrace=False
+            )
 
 
 @pytest.fixture
@@ -51,3 +58,21 @@ def ews_emulator_clean(ews_emulator: Emulator) -> Iterator[Emulator]:
     if errors:
         ews_emulator.ews.validation_errors.clear()
         pytest.fail("EWS emulator produced schema-invalid responses:\n" + "\n".join(errors), pytrace=False)
+
+
+@pytest.fixture
+def ews_msal_app(ews_emulator: Emulator) -> Any:
+    """An msal confidential client for the emulator's app (fresh per test, so its token cache is too)."""
+    emu = ews_emulator
+    return msal_app(emu.authority, emu.client_id, emu.client_secret, emu.ca_file)
+
+
+@pytest.fixture
+def ews_account(ews_emulator: Emulator, ews_msal_app: Any) -> Callable[..., Any]:
+    """Factory for exchangelib Accounts impersonating a mailbox of the emulator (app-only OAuth)."""
+    credentials = MsalCredentials(ews_msal_app)
+
+    def make(address: str = TEST_MAILBOXES[0][0], **kwargs: Any) -> Any:
+        return connect(address, ews_emulator.ews_url, credentials, **kwargs)
+
+    return make

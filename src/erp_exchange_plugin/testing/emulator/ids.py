@@ -1,9 +1,9 @@
 """Opaque ids as EWS hands them out: item and folder ids, change keys, sync states.
 
-Ids are standard base64 like Exchange's, carry a kind marker and the owning mailbox, so the emulator can tell a
-malformed id (``ErrorInvalidIdMalformed``) from an unknown one (``ErrorItemNotFound``) and from one of another
-mailbox (``ErrorAccessDenied``). Sync states are base64 JSON with an HMAC, so a tampered or foreign state is
-``ErrorInvalidSyncStateData``. None of this is meant to be secure beyond that.
+Ids are standard base64 like Exchange's, carry a kind marker and the owning mailbox, so the emulator can tell
+a malformed id (``ErrorInvalidIdMalformed``) from an unknown one (``ErrorItemNotFound``) and from one of
+another mailbox (``ErrorAccessDenied``). Sync states are base64 JSON with an HMAC, so a tampered or foreign
+state is ``ErrorInvalidSyncStateData``. None of this is meant to be secure beyond that.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import os
 import uuid
 from dataclasses import dataclass
 
-_ITEM, _FOLDER = b"EMI", b"EMF"
+_ITEM, _FOLDER, _OCCURRENCE, _ATTACHMENT = b"EMI", b"EMF", b"EMO", b"EMA"
 
 
 class MalformedId(ValueError):
@@ -31,6 +31,8 @@ class ParsedId:
     is_item: bool
     mailbox: str
     unique: str
+    master_id: str | None = None
+    occurrence: int | None = None
 
 
 def new_id(mailbox: str, is_item: bool = True) -> str:
@@ -45,13 +47,41 @@ def parse_id(value: str) -> ParsedId:
         raw = base64.b64decode(value.encode(), validate=True)
     except (binascii.Error, ValueError):
         raise MalformedId(value) from None
-    if len(raw) < 20 or raw[:3] not in (_ITEM, _FOLDER):
+    if len(raw) < 20 or raw[:3] not in (_ITEM, _FOLDER, _OCCURRENCE):
         raise MalformedId(value)
+    tail = raw[23:] if raw[:3] == _OCCURRENCE else raw[19:]
     try:
-        mailbox = raw[19:].decode()
+        mailbox = tail.decode()
     except UnicodeDecodeError:
         raise MalformedId(value) from None
+    if raw[:3] == _OCCURRENCE:
+        master = base64.b64encode(_ITEM + raw[3:19] + tail).decode()
+        return ParsedId(True, mailbox, raw[3:19].hex(), master, int.from_bytes(raw[19:23], "big"))
     return ParsedId(raw[:3] == _ITEM, mailbox, raw[3:19].hex())
+
+
+def occurrence_id(master_id: str, index: int) -> str:
+    """The id of occurrence ``index`` (1-based) of a recurring master."""
+    raw = base64.b64decode(master_id)
+    return base64.b64encode(_OCCURRENCE + raw[3:19] + index.to_bytes(4, "big") + raw[19:]).decode()
+
+
+def attachment_id(item_id: str, key: str) -> str:
+    """The AttachmentId of attachment ``key`` (32 hex digits) of an item."""
+    raw = base64.b64decode(item_id)
+    return base64.b64encode(_ATTACHMENT + raw[3:19] + bytes.fromhex(key) + raw[19:]).decode()
+
+
+def parse_attachment_id(value: str) -> tuple[str, str]:
+    """(item id, attachment key) of an AttachmentId; raise :class:`MalformedId` if it is not one of ours."""
+    try:
+        raw = base64.b64decode(value.encode(), validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedId(value) from None
+    if len(raw) < 36 or raw[:3] != _ATTACHMENT:
+        raise MalformedId(value)
+    item_id = base64.b64encode(_ITEM + raw[3:19] + raw[35:]).decode()
+    return item_id, raw[19:35].hex()
 
 
 def id_to_entry_id(value: str) -> bytes:

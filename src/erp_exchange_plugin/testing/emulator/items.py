@@ -5,8 +5,9 @@
   into a store :class:`~.store.Item`, normalising values by their schema type (``0``/``1`` become
   ``false``/``true``, date-times become second-precision UTC ``Z``) and adding what the server sets
   (ItemClass, timestamps, UID, Organizer, Status ...).
-* :func:`render_item` renders an item for a response shape (IdOnly/Default/AllProperties + AdditionalProperties,
-  indexed sub-fields, extended properties echoed with the requester's ExtendedFieldURI) in schema order.
+* :func:`render_item` renders an item for a response shape (IdOnly/Default/AllProperties plus
+  AdditionalProperties, indexed sub-fields, extended properties echoed with the requester's ExtendedFieldURI)
+  in schema order.
 * :func:`apply_change` applies one ``SetItemField``/``AppendToItemField``/``DeleteItemField``.
 * :func:`values_of` and :func:`value_kind` give restrictions and sort orders the typed values of a path.
 """
@@ -14,8 +15,10 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import datetime as dt
+import functools
 import re
 import uuid
 from collections.abc import Iterable
@@ -23,10 +26,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
 
-from . import mime
+from . import ids, mime, recurrence
 from .schema import EwsSchema
-from .soap import T_NS, local, t
-from .store import Folder, Item
+from .soap import local, t
+from .store import Attachment, Folder, Item
 
 KIND_TYPES = {
     "Item": "ItemType",
@@ -70,6 +73,11 @@ SERVER_OWNED = frozenset(
         "CalendarItemType",
         "Organizer",
         "TextBody",
+        "FirstOccurrence",
+        "LastOccurrence",
+        "ModifiedOccurrences",
+        "DeletedOccurrences",
+        "OriginalStart",
     }
 )
 #: What the Default shape returns besides ItemId (a compact version of Exchange's default shapes).
@@ -142,7 +150,7 @@ def parse_path(el: etree._Element) -> FieldPath:
         return FieldPath("extended", "", extended_key(el), element=el)
     uri = el.get("FieldURI", "")
     if name == "IndexedFieldURI":
-        base, _, sub = uri.partition(":PhysicalAddress:")
+        _, _, sub = uri.partition(":PhysicalAddress:")
         if sub:
             return FieldPath("indexed", uri, "PhysicalAddresses", el.get("FieldIndex"), sub, el)
         container = INDEXED_CONTAINERS.get(uri)
@@ -153,11 +161,49 @@ def parse_path(el: etree._Element) -> FieldPath:
 
 
 @dataclass
+class Selection:
+    """AdditionalProperties sorted by kind: element names, indexed entries (container -> key -> sub-fields,
+    None for the whole entry) and extended-property paths."""
+
+    names: set[str] = field(default_factory=set)
+    indexed: dict[str, dict[str, set[str] | None]] = field(default_factory=dict)
+    extended: list[FieldPath] = field(default_factory=list)
+
+
+@dataclass
 class Shape:
-    """An ItemShape: base shape plus additional properties."""
+    """An ItemShape: base shape plus additional properties (sorted once per request in ``selection``)."""
 
     base: str = "IdOnly"
     additional: list[FieldPath] = field(default_factory=list)
+
+    @functools.cached_property
+    def selection(self) -> Selection:
+        """The additional properties, sorted by kind."""
+        chosen = Selection()
+        for path in self.additional:
+            if path.kind == "field":
+                chosen.names.add(path.name)
+            elif path.kind == "indexed":
+                entries = chosen.indexed.setdefault(path.name, {})
+                if path.index is not None:
+                    subs = entries.setdefault(path.index, set() if path.sub else None)
+                    if subs is not None and path.sub:
+                        subs.add(path.sub)
+            else:
+                chosen.extended.append(path)
+        return chosen
+
+
+#: What AllProperties returns beyond the stored properties.
+ALL_PROPERTIES_COMPUTED = (
+    "ParentFolderId",
+    "TextBody",
+    "Attachments",
+    "FirstOccurrence",
+    "LastOccurrence",
+    "DeletedOccurrences",
+)
 
 
 def parse_shape(el: etree._Element | None) -> Shape:
@@ -213,6 +259,7 @@ class ItemModel:
             self._order[kind] = [c.name for c in children]
             self._types[kind] = {c.name: schema.base_kind(c.type_name) for c in children}
         self._address_order = [c.name for c in schema.children("PhysicalAddressDictionaryEntryType")]
+        self._attachment_order = [c.name for c in schema.children("FileAttachmentType")]
 
     def knows(self, kind: str) -> bool:
         """Whether ``kind`` is an item element the emulator stores."""
@@ -231,6 +278,10 @@ class ItemModel:
     def order(self, kind: str) -> list[str]:
         """Property names of ``kind`` in schema order."""
         return self._order[kind]
+
+    def attachment_order(self) -> list[str]:
+        """Child elements of a file attachment in schema order."""
+        return self._attachment_order
 
     def address_order(self) -> list[str]:
         """Sub-fields of a physical address entry in schema order."""
@@ -276,22 +327,25 @@ def build_item(
                 raise ItemError("ErrorInvalidExtendedProperty", "ExtendedProperty without ExtendedFieldURI.")
             item.extended[extended_key(uri)] = copy.deepcopy(child)
         elif name == "MimeContent":
-            item.mime = base64.b64decode(child.text or "")
+            try:
+                item.mime = base64.b64decode(child.text or "", validate=True)
+            except (binascii.Error, ValueError):
+                raise ItemError("ErrorMimeContentInvalid", "MimeContent is not valid base64.") from None
         elif name in SERVER_OWNED:
             continue
         elif model.type_of(kind, name) is None:
             raise ItemError("ErrorInvalidPropertySet", f"{name} is not a property of {kind}.")
         else:
             item.props[name] = model.normalised(kind, child)
+    stamp = format_datetime(now)
     if item.mime is not None and kind == "Message":
         for name, el in mime.props_from_mime(item.mime).items():
             item.props.setdefault(name, el)
-    stamp = format_datetime(now)
+        item.attachments = mime.attachments_from_mime(item.mime, stamp)
     item.props.setdefault("ItemClass", _simple("ItemClass", ITEM_CLASSES.get(kind, "IPM")))
     item.props["DateTimeCreated"] = _simple("DateTimeCreated", stamp)
     item.props.setdefault("DateTimeReceived", _simple("DateTimeReceived", stamp))
     item.props["LastModifiedTime"] = _simple("LastModifiedTime", stamp)
-    item.props["HasAttachments"] = _simple("HasAttachments", "false")
     if kind == "CalendarItem":
         item.props.setdefault("UID", _simple("UID", uuid.uuid4().hex.upper()))
         item.props.setdefault("IsAllDayEvent", _simple("IsAllDayEvent", "false"))
@@ -308,7 +362,9 @@ def build_item(
 
 
 def refresh_derived(item: Item) -> None:
-    """Recompute the properties that follow from others (CalendarItemType, IsComplete, Size)."""
+    """Recompute properties that follow from others (CalendarItemType, IsComplete, HasAttachments, Size)."""
+    has_files = any(not a.is_inline for a in item.attachments)
+    item.props["HasAttachments"] = _simple("HasAttachments", "true" if has_files else "false")
     if item.kind == "CalendarItem":
         recurring = "Recurrence" in item.props
         item.props["CalendarItemType"] = _simple(
@@ -319,33 +375,63 @@ def refresh_derived(item: Item) -> None:
             "IsComplete", "true" if item.text("Status") == "Completed" else "false"
         )
     size = sum(len(etree.tostring(el)) for el in item.props.values()) + len(item.mime or b"")
+    size += sum(len(a.content) for a in item.attachments)
     item.props["Size"] = _simple("Size", str(size))
 
 
 # -- rendering ----------------------------------------------------------------------------------------------
 
 
-def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> etree._Element:
-    """The item element for a response, in schema order, with what the shape asks for."""
-    names: set[str] = {"ItemId"}
-    indexed: dict[str, dict[str, set[str] | None]] = {}
-    extended: list[FieldPath] = []
+#: What FindItem never returns ("any of the message body formats or the recipient lists", EWS docs).
+NOT_IN_FIND = frozenset(
+    {
+        "MimeContent",
+        "Body",
+        "TextBody",
+        "UniqueBody",
+        "NormalizedBody",
+        "Attachments",
+        "ToRecipients",
+        "CcRecipients",
+        "BccRecipients",
+        "ReplyTo",
+        "RequiredAttendees",
+        "OptionalAttendees",
+        "Resources",
+    }
+)
+#: Single recipients that FindItem returns with the display name only.
+NAME_ONLY_IN_FIND = frozenset({"From", "Sender", "Organizer", "ReceivedBy", "ReceivedRepresenting"})
+
+
+def _name_only(el: etree._Element) -> etree._Element:
+    out = etree.Element(el.tag)
+    mailbox = etree.SubElement(out, t("Mailbox"))
+    name = el.findtext(f"{t('Mailbox')}/{t('Name')}") or el.findtext(f"{t('Mailbox')}/{t('EmailAddress')}")
+    etree.SubElement(mailbox, t("Name")).text = name or ""
+    return out
+
+
+def render_item(
+    model: ItemModel, item: Item, folder: Folder, shape: Shape, *, for_find: bool = False
+) -> etree._Element:
+    """The item element for a response, in schema order, with what the shape asks for.
+
+    ``for_find`` applies FindItem's limits: no bodies, MIME, attachments or recipient lists, and single
+    recipients with their display name only.
+    """
+    names = {"ItemId", *shape.selection.names}
+    indexed, extended = shape.selection.indexed, shape.selection.extended
     if shape.base == "Default":
         names.update(DEFAULT_FIELDS.get(item.kind, ("ParentFolderId", "ItemClass", "Subject")))
     elif shape.base == "AllProperties":
         names.update(item.props)
-        names.update(("ParentFolderId", "TextBody"))
-    for path in shape.additional:
-        if path.kind == "field":
-            names.add(path.name)
-        elif path.kind == "indexed":
-            entries = indexed.setdefault(path.name, {})
-            if path.index is not None:
-                subs = entries.setdefault(path.index, set() if path.sub else None)
-                if subs is not None and path.sub:
-                    subs.add(path.sub)
-        else:
-            extended.append(path)
+        names.update(ALL_PROPERTIES_COMPUTED)
+    if for_find:
+        names -= NOT_IN_FIND
+    props = item.props
+    if item.kind == "CalendarItem" and "Recurrence" in props:
+        props = {**props, **recurrence.series_props(item)}
     out = etree.Element(t(item.kind))
     for name in model.order(item.kind):
         if name == "ItemId":
@@ -364,6 +450,11 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                     mc = etree.SubElement(out, t("MimeContent"))
                     mc.set("CharacterSet", "UTF-8")
                     mc.text = base64.b64encode(raw).decode()
+        elif name == "Attachments":
+            if name in names and item.attachments:
+                container = etree.SubElement(out, t("Attachments"))
+                for attachment in item.attachments:
+                    container.append(render_attachment(model, item, attachment, with_content=False))
         elif name == "ExtendedProperty":
             for path in extended:
                 stored = item.extended.get(path.name)
@@ -382,13 +473,40 @@ def render_item(model: ItemModel, item: Item, folder: Folder, shape: Shape) -> e
                 tb = etree.SubElement(out, t("TextBody"))
                 tb.set("BodyType", "Text")
                 tb.text = text
-        elif name in item.props:
+        elif name in props:
             if name in names:
-                out.append(copy.deepcopy(item.props[name]))
+                value = props[name]
+                out.append(
+                    _name_only(value) if for_find and name in NAME_ONLY_IN_FIND else copy.deepcopy(value)
+                )
             elif name in indexed:
-                container = _filtered_container(model, item.props[name], indexed[name])
+                container = _filtered_container(model, props[name], indexed[name])
                 if container is not None:
                     out.append(container)
+    return out
+
+
+def render_attachment(
+    model: ItemModel, item: Item, attachment: Attachment, *, with_content: bool
+) -> etree._Element:
+    """A ``t:FileAttachment`` in schema order (``Content`` only for GetAttachment)."""
+    values = {
+        "Name": attachment.name,
+        "ContentType": attachment.content_type,
+        "ContentId": attachment.content_id,
+        "Size": str(len(attachment.content)),
+        "LastModifiedTime": attachment.last_modified or None,
+        "IsInline": "true" if attachment.is_inline else "false",
+        "IsContactPhoto": "false",
+        "Content": base64.b64encode(attachment.content).decode() if with_content else None,
+    }
+    out = etree.Element(t("FileAttachment"))
+    for name in model.attachment_order():
+        if name == "AttachmentId":
+            aid = etree.SubElement(out, t("AttachmentId"))
+            aid.set("Id", ids.attachment_id(item.item_id, attachment.key))
+        elif values.get(name) is not None:
+            etree.SubElement(out, t(name)).text = values[name]
     return out
 
 
@@ -455,13 +573,13 @@ def apply_change(model: ItemModel, item: Item, change: etree._Element) -> FieldP
         raise ItemError("ErrorIncorrectUpdatePropertyCount", f"The item element has no {path.name}.")
     new = model.normalised(item.kind, value_el)
     if op == "AppendToItemField" and path.name in item.props:
-        old = item.props[path.name]
+        old = copy.deepcopy(item.props[path.name])  # elements may be shared with a series' occurrences
         if len(new):
             old.extend(list(new))
         else:
             old.text = (old.text or "") + (new.text or "")
-    else:
-        item.props[path.name] = new
+        new = old
+    item.props[path.name] = new
     return path
 
 
@@ -472,9 +590,11 @@ def _delete(item: Item, path: FieldPath) -> None:
     if path.kind == "field":
         item.props.pop(path.name, None)
         return
-    container = item.props.get(path.name)
-    if container is None:
+    stored = item.props.get(path.name)
+    if stored is None:
         return
+    container = copy.deepcopy(stored)
+    item.props[path.name] = container
     for entry in list(container):
         if entry.get("Key") != path.index:
             continue
@@ -491,10 +611,9 @@ def _delete(item: Item, path: FieldPath) -> None:
 
 
 def _set_indexed(model: ItemModel, item: Item, path: FieldPath, entry: etree._Element) -> None:
-    container = item.props.get(path.name)
-    if container is None:
-        container = etree.Element(t(path.name))
-        item.props[path.name] = container
+    stored = item.props.get(path.name)
+    container = copy.deepcopy(stored) if stored is not None else etree.Element(t(path.name))
+    item.props[path.name] = container
     existing = next((e for e in container if e.get("Key") == path.index), None)
     if path.sub is None or existing is None:
         if existing is not None:
@@ -561,10 +680,3 @@ def value_kind(model: ItemModel, kinds: Iterable[str], path: FieldPath) -> str:
         if found is not None:
             return "number" if found == "int" else found if found in ("boolean", "dateTime") else "string"
     return "string"
-
-
-def new_element(name: str, text: str | None = None, ns: str = T_NS) -> etree._Element:
-    """A convenience constructor for simple elements."""
-    el = etree.Element(f"{{{ns}}}{name}")
-    el.text = text
-    return el

@@ -7,12 +7,14 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import uuid
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from .soap import t
+from .store import Attachment
 
 if TYPE_CHECKING:
     from .store import Item
@@ -82,8 +84,30 @@ def props_from_mime(raw: bytes) -> dict[str, etree._Element]:
     return props
 
 
+def attachments_from_mime(raw: bytes, stamp: str) -> list[Attachment]:
+    """The attachments Exchange would list for a delivered message."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    found: list[Attachment] = []
+    for part in msg.iter_attachments():
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        cid = part.get("Content-ID")
+        found.append(
+            Attachment(
+                key=uuid.uuid4().hex,
+                name=part.get_filename() or "attachment",
+                content_type=part.get_content_type(),
+                content=content,
+                is_inline=part.get_content_disposition() == "inline",
+                content_id=str(cid).strip("<>") if cid else None,
+                last_modified=stamp,
+            )
+        )
+    return found
+
+
 def mime_from_item(item: Item) -> bytes | None:
-    """Generate MIME for a message item that has none (Exchange does this on request); None for other kinds."""
+    """Generate MIME for a message item without one (as Exchange does on request); None for other kinds."""
     if item.kind != "Message":
         return None
     msg = EmailMessage()
@@ -102,4 +126,10 @@ def mime_from_item(item: Item) -> bytes | None:
         msg.set_content(body.text or "", subtype="html")
     else:
         msg.set_content(body.text or "" if body is not None else "")
+    for attachment in item.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        msg.add_attachment(
+            attachment.content, maintype=maintype or "application", subtype=subtype or "octet-stream",
+            filename=attachment.name,
+        )  # fmt: skip
     return msg.as_bytes(policy=email.policy.SMTP)

@@ -16,7 +16,7 @@ class Reply:
     """An HTTP response: status, headers (without Content-Length, which the server adds) and body."""
 
     status: int
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)  # may hold tokens
     headers: dict[str, str] = field(default_factory=dict)
 
 

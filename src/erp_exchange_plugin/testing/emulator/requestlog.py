@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One answered request. ``operation`` is the EWS operation, ``token`` or ``admin:...`` for other faces."""
+    """One answered request; ``operation`` is the EWS operation, or ``token``/``discovery`` for Entra."""
 
     time: float
     operation: str

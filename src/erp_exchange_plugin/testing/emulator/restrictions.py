@@ -4,12 +4,16 @@ Supported: IsEqualTo, IsNotEqualTo, IsGreaterThan, IsGreaterThanOrEqualTo, IsLes
 (against a Constant or another property), Exists, Contains (ContainmentMode and ContainmentComparison), And,
 Or, Not, over plain, indexed and extended properties. Values compare by type (booleans, date-times, numbers;
 strings case-insensitively, as Exchange does). As in MAPI, a comparison on a missing property is false.
+
+``m:QueryString`` (AQS) is approximated by :func:`matches_query`: every term must occur, case-insensitively,
+in the item's text (``subject:word`` restricts a term to one property).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import shlex
 from collections.abc import Callable
 from typing import Any
 
@@ -151,8 +155,14 @@ def sort_items(
             except ValueError:
                 return (1, values[0])
 
-        result.sort(key=functools.cmp_to_key(lambda a, b, key=key: _cmp(key(a), key(b))), reverse=descending)
+        keyed = [(key(entry), entry) for entry in result]
+        keyed.sort(key=functools.cmp_to_key(_cmp_keyed), reverse=descending)
+        result = [entry for _, entry in keyed]
     return result
+
+
+def _cmp_keyed(a: tuple[tuple[int, Any], object], b: tuple[tuple[int, Any], object]) -> int:
+    return _cmp(a[0], b[0])
 
 
 def _cmp(a: tuple[int, Any], b: tuple[int, Any]) -> int:
@@ -172,3 +182,17 @@ def overlaps(item: Item, start: dt.datetime, end: dt.datetime) -> bool:
     if not s or not e:
         return False
     return parse_datetime(s) < end and parse_datetime(e) > start
+
+
+def matches_query(item: Item, query: str) -> bool:
+    """A rough AQS match: all terms occur in the item's text (``name:term`` searches property ``name``)."""
+    texts = {name.lower(): " ".join(el.itertext()).casefold() for name, el in item.props.items()}
+    everything = " ".join(texts.values())
+    for term in shlex.split(query) if query.count('"') % 2 == 0 else query.split():
+        name, sep, word = term.partition(":")
+        if sep and name.lower() in texts:
+            if word.casefold() not in texts[name.lower()]:
+                return False
+        elif term.casefold() not in everything:
+            return False
+    return True

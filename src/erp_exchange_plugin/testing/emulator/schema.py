@@ -1,7 +1,7 @@
 """The EWS XML schema (Exchange 2016 era, ``xsd/``): validation and element order/type look-ups.
 
-The schema files are Microsoft's ``messages.xsd``/``types.xsd`` as published with php-ews, patched to load with
-lxml (see ``../shared/notes/local-servers.md``). The emulator uses them twice:
+The schema files are Microsoft's ``messages.xsd``/``types.xsd`` as published with php-ews, patched to load
+with lxml (see ``../shared/notes/local-servers.md``). The emulator uses them twice:
 
 * :meth:`EwsSchema.validate` checks an operation element (the child of ``s:Body``) of a request or response;
 * :meth:`EwsSchema.children` gives the ordered child elements of a complex type (following ``xs:extension``),
@@ -52,7 +52,7 @@ class EwsSchema:
 
     def validate(self, element: etree._Element) -> None:
         """Raise :class:`SchemaViolation` unless ``element`` is valid against messages.xsd."""
-        doc = etree.fromstring(etree.tostring(element))
+        doc = element if element.getparent() is None else etree.fromstring(etree.tostring(element))
         with self._lock:
             ok = self._schema.validate(doc)
             if ok:
@@ -98,10 +98,6 @@ class EwsSchema:
             if restriction is not None and restriction.get("base"):
                 return self.base_kind(restriction.get("base", ""))
         return "string"
-
-    def element_order(self, type_name: str) -> dict[str, int]:
-        """Map child element name to its position in ``type_name`` (for sorting)."""
-        return {c.name: i for i, c in enumerate(self.children(type_name))}
 
 
 _instance: EwsSchema | None = None

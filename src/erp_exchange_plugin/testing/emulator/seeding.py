@@ -4,11 +4,14 @@ client's back, exactly as if the mailbox owner had used Outlook (new change keys
 Field values: ``str`` (text), ``bool``, ``int``, ``datetime`` (stored as UTC), a ``dict`` for dictionary
 properties (``{"EmailAddress1": "a@b"}``, ``{"Business": {"City": "Berlin"}}``), a ``list`` of addresses for
 recipient properties (``ToRecipients``, ``From``) or of strings (``Categories``). ``Body`` takes text.
+Anything else can be given as EWS XML: a string starting with ``<`` in which ``t:`` is the types namespace
+(``{"Recurrence": "<t:Recurrence><t:DailyRecurrence>...</t:Recurrence>"}``), or an lxml element.
 Extended properties are keyed ``"{property-set-guid}:{name}:{type}"``.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from typing import Any
 from lxml import etree  # type: ignore[import-untyped]
 
 from .items import ItemModel, format_datetime, refresh_derived
-from .soap import local, t
+from .soap import T_NS, local, t
 from .store import Folder, Item
 
 _RECIPIENT_LISTS = {"ToRecipients", "CcRecipients", "BccRecipients", "ReplyTo", "RequiredAttendees"}
@@ -52,15 +55,17 @@ def _mailbox_el(parent: etree._Element, address: str) -> None:
 
 def value_element(model: ItemModel, name: str, value: Any) -> etree._Element:
     """The property element ``name`` for a Python value."""
+    if isinstance(value, etree._Element):
+        return copy.deepcopy(value)
+    if isinstance(value, str) and value.lstrip().startswith("<"):
+        return etree.fromstring(f'<wrapper xmlns:t="{T_NS}">{value}</wrapper>')[0]
     el = etree.Element(t(name))
     if name == "Body":
         el.set("BodyType", "Text")
         el.text = str(value)
     elif name in _RECIPIENT_LISTS:
         for address in value:
-            _mailbox_el(el, address) if name != "RequiredAttendees" else _mailbox_el(
-                etree.SubElement(el, t("Attendee")), address
-            )
+            _mailbox_el(etree.SubElement(el, t("Attendee")) if name == "RequiredAttendees" else el, address)
     elif name in _SINGLE_RECIPIENTS:
         _mailbox_el(el, value[0] if isinstance(value, list) else value)
     elif isinstance(value, Mapping):
@@ -163,10 +168,9 @@ def view(item: Item, folder: Folder) -> ItemView:
     for prop in item.extended.values():
         uri = prop.find(t("ExtendedFieldURI"))
         assert uri is not None
-        key = ":".join(
-            (uri.get("PropertySetId") or uri.get("DistinguishedPropertySetId") or uri.get("PropertyTag") or "",
-             uri.get("PropertyName") or uri.get("PropertyId") or "", uri.get("PropertyType") or "")
-        )  # fmt: skip
+        set_id = uri.get("PropertySetId") or uri.get("DistinguishedPropertySetId") or uri.get("PropertyTag")
+        name = uri.get("PropertyName") or uri.get("PropertyId")
+        key = ":".join((set_id or "", name or "", uri.get("PropertyType") or ""))
         single = prop.find(t("Value"))
         extended[key] = single.text if single is not None else [v.text for v in prop.iter(t("Value"))]
     return ItemView(

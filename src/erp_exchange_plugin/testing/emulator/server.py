@@ -1,24 +1,25 @@
 """The emulator: one HTTPS server on loopback serving a local Entra ID, EWS and the ``/_emulator/`` admin API.
 
-:class:`Emulator` is usable in-process (``with Emulator() as emu: ...``) and from the CLI. It owns the throw-away
-CA (``ca_file``), the directory (``tenant_id``, ``client_id``, ``client_secret``, ``authority``), the mailbox
-store (``mailboxes``), fault injection (``faults``), the request log (``request_log``) and the emulator clock
-(``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`, :meth:`Emulator.create_item`,
-:meth:`Emulator.update_item`, :meth:`Emulator.delete_item`, :meth:`Emulator.items`).
+:class:`Emulator` is usable in-process (``with Emulator() as emu: ...``) and from the CLI. It owns the
+throw-away CA (``ca_file``), the directory (``tenant_id``, ``client_id``, ``client_secret``, ``authority``),
+the mailbox store (``mailboxes``), fault injection (``faults``), the request log (``request_log``) and the
+emulator clock (``clock``), and offers the seed/"edit as Outlook" API (:meth:`Emulator.deliver`,
+:meth:`Emulator.create_item`, :meth:`Emulator.update_item`, :meth:`Emulator.delete_item`,
+:meth:`Emulator.items`).
 
 Connecting clients::
 
     app = msal.ConfidentialClientApplication(emu.client_id, client_credential=emu.client_secret,
                                              authority=emu.authority, instance_discovery=False,
-                                             http_client=session_trusting(emu.ca_file))
-    # exchangelib: service_endpoint=emu.ews_url, an HTTP adapter that verifies against emu.ca_file
+                                             http_client=trusting_session(emu.ca_file))
+    # exchangelib: service_endpoint=emu.ews_url, and trust_ca_in_exchangelib(emu.ca_file, emu.base_url)
+    # (both helpers are in .client)
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import secrets
 import shutil
 import socket
@@ -26,6 +27,7 @@ import ssl
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,8 +42,8 @@ from .admin import AdminApi
 from .ca import make_tls_files
 from .clock import Clock
 from .entra import EWS_APP_ROLE, AppRegistration, EntraDirectory, Tenant
-from .ews import DROP, EwsEndpoint
-from .faults import FaultInjector, FaultRule
+from .ews import EwsEndpoint
+from .faults import DROP, FaultInjector, FaultRule, token_fault
 from .items import ItemError, ItemModel, build_item
 from .reply import Reply, text_reply
 from .requestlog import LogEntry, RequestLog
@@ -49,7 +51,7 @@ from .schema import get_schema
 from .seeding import ItemView, edit, item_element, view
 from .soap import SERVER_VERSIONS, t
 from .state import load_state, save_state
-from .store import Store
+from .store import Folder, Mailbox, Store
 
 DEFAULT_MAILBOXES = (("alice@example.com", "alice-password"), ("bob@example.com", "bob-password"))
 MailboxSpec = str | tuple[str, str | None]
@@ -60,12 +62,38 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 64
     emulator: Emulator
 
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Track open connections, so that :meth:`close_connections` can end keep-alive sessions."""
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a connection when its handler is done with it."""
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close every open client connection (a stopped server must not go on serving keep-alive clients)."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes; avoid 40 ms delayed ACKs
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log; the emulator keeps its own request log."""
 
     def _serve(self, method: str) -> None:
@@ -114,7 +142,8 @@ class Emulator:
     :param api_version: the ServerVersionInfo to announce (Exchange2010_SP2 ... Exchange2016).
     :param latency_ms: fixed latency per EWS request; ``jitter_ms`` adds uniform random jitter.
     :param validate: validate every response against the EWS schema and fail loudly (on by default).
-    :param state_file: load from and save to this JSON file (keeps data, ids and secrets across restarts).
+    :param state_file: load from and save to this JSON file (keeps data, ids and secrets across restarts);
+        saved on stop and, after changes, every ``autosave_seconds`` while running.
     """
 
     def __init__(
@@ -132,12 +161,14 @@ class Emulator:
         client_id: str | None = None,
         client_secret: str | None = None,
         state_file: Path | str | None = None,
+        autosave_seconds: float = 2.0,
         seed: int = 0,
     ) -> None:
         if api_version not in SERVER_VERSIONS:
             raise ValueError(f"api_version must be one of {', '.join(SERVER_VERSIONS)}")
         self._host, self._port = host, port
         self._state_file = Path(state_file) if state_file else None
+        state = load_state(self._state_file) if self._state_file and self._state_file.exists() else None
         self._tmp = Path(tempfile.mkdtemp(prefix="ews-emulator-"))
         self._tls = make_tls_files(self._tmp)
         self.clock = Clock()
@@ -147,7 +178,6 @@ class Emulator:
         schema = get_schema()
         self.model = ItemModel(schema)
         sync_key = secrets.token_bytes(32)
-        state = load_state(self._state_file) if self._state_file and self._state_file.exists() else None
         if state is not None:
             tenant_id, client_id = state.tenant_id, state.client_id
             client_secret, sync_key = state.client_secret, state.sync_key
@@ -156,7 +186,7 @@ class Emulator:
         self._client_secret = client_secret or secrets.token_urlsafe(30)
         self._mailbox_specs = [(m, None) if isinstance(m, str) else m for m in mailboxes]
         self.sync_codec = ids.SyncStateCodec(sync_key)
-        self._httpd = _Server((host, port), _Handler, bind_and_activate=True)
+        self._httpd = _Server((host, port))
         self._httpd.emulator = self
         self._port = self._httpd.server_address[1]
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -164,7 +194,7 @@ class Emulator:
         self._httpd.socket = context.wrap_socket(
             self._httpd.socket, server_side=True, do_handshake_on_connect=False
         )
-        home = Tenant(self._tenant_id)
+        home = Tenant(self._tenant_id, domains={"emulator.onmicrosoft.com"})
         home.apps[self._client_id] = AppRegistration(self._client_id, self._client_secret)
         self.entra = EntraDirectory(self.base_url, self.clock, home)
         self.ews = EwsEndpoint(
@@ -176,7 +206,7 @@ class Emulator:
             sync_codec=self.sync_codec,
             faults=self.faults,
             log=self.request_log,
-            deliver=self._deliver_raw,
+            deliver=self.deliver,
             api_version=api_version,
             realm=host,
             validate_requests=validate_requests,
@@ -185,32 +215,55 @@ class Emulator:
         self.admin = AdminApi(self)
         if state is not None:
             state.restore(self.store)
+            for address in self.store.mailboxes:
+                home.domains.add(address.rsplit("@", 1)[-1])
         else:
             self._seed_mailboxes()
         self._thread: threading.Thread | None = None
+        self._saver: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._autosave_seconds = autosave_seconds
 
     def _seed_mailboxes(self) -> None:
         for address, password in self._mailbox_specs:
-            self.store.add_mailbox(address, password)
+            self.add_mailbox(address, password)
 
     # -- life cycle -------------------------------------------------------------------------------------
 
     def start(self) -> Emulator:
-        """Serve in a background thread; returns self."""
+        """Serve in a background thread (and autosave the state file, if any); returns self."""
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever, name="ews-emulator", daemon=True
             )
             self._thread.start()
+            if self._state_file is not None and self._autosave_seconds > 0:
+                self._stopping.clear()
+                self._saver = threading.Thread(
+                    target=self._autosave, name="ews-emulator-autosave", daemon=True
+                )
+                self._saver.start()
         return self
+
+    def _autosave(self) -> None:
+        saved_seq = self.store.seq
+        while not self._stopping.wait(self._autosave_seconds):
+            if self.store.seq != saved_seq:
+                saved_seq = self.store.seq
+                self.save()
 
     def stop(self) -> None:
         """Stop serving, save the state file if any, remove the temporary files."""
+        self._stopping.set()
+        if self._saver is not None:
+            self._saver.join()
+            self._saver = None
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
             self._thread = None
         self._httpd.server_close()
+        self._httpd.close_connections()
         self.save()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -236,7 +289,7 @@ class Emulator:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"Emulator(base_url={self.base_url!r}, tenant_id={self._tenant_id!r}, mailboxes={self.mailboxes!r})"
+        return f"Emulator(base_url={self.base_url!r}, tenant_id={self._tenant_id!r})"
 
     # -- connection facts -------------------------------------------------------------------------------
 
@@ -357,7 +410,7 @@ class Emulator:
     def invalidate_sync_state(self, address: str, folder: str) -> None:
         """Make every SyncState issued for this folder invalid (ErrorInvalidSyncStateData)."""
         with self.store.lock:
-            self._mailbox(address).folder(folder).epoch += 1
+            self._folder(address, folder).epoch += 1
 
     def reset(self) -> None:
         """Back to the initial mailboxes (empty), no faults, empty log, real time, no validation errors."""
@@ -372,24 +425,42 @@ class Emulator:
 
     # -- seeding and edits as Outlook would make them ---------------------------------------------------
 
-    def _mailbox(self, address: str) -> Any:
+    def _mailbox(self, address: str) -> Mailbox:
         mailbox = self.store.mailbox(address)
         if mailbox is None:
             raise KeyError(f"no mailbox {address}")
         return mailbox
 
-    def add_mailbox(self, address: str, password: str | None = None) -> None:
-        """Create a mailbox (with its distinguished folders)."""
-        self.store.add_mailbox(address, password)
+    def _folder(self, address: str, path: str) -> Folder:
+        try:
+            return self._mailbox(address).folder(path)
+        except (KeyError, StopIteration):
+            raise KeyError(f"no folder {path!r} in {address}") from None
 
-    def _deliver_raw(self, address: str, raw: bytes) -> None:
-        self.deliver(address, raw)
+    def add_folder(self, address: str, parent: str, name: str, folder_class: str = "IPF.Note") -> str:
+        """Create a subfolder as the mailbox owner would (``parent`` is a folder path); return its id."""
+        with self.store.lock:
+            return self.store.add_folder(
+                self._mailbox(address), self._folder(address, parent), name, folder_class=folder_class
+            ).folder_id
+
+    def add_mailbox(self, address: str, password: str | None = None) -> None:
+        """Create a mailbox (with its distinguished folders); its domain becomes a verified tenant domain."""
+        self.store.add_mailbox(address, password)
+        home = self.entra.tenant(self._tenant_id)
+        if home is not None:
+            home.domains.add(address.rsplit("@", 1)[-1].lower())
+
+    def add_delegate(self, owner: str, user: str) -> None:
+        """Let mailbox user ``user`` open ``owner``'s mailbox (delegate access with Basic auth)."""
+        with self.store.lock:
+            self._mailbox(owner).delegates.add(user.lower())
 
     def deliver(self, address: str, raw: bytes, folder: str = "inbox") -> str:
         """Deliver an RFC 822 message to a mailbox's folder (unread); return the new item id."""
         with self.store.lock:
             mailbox = self._mailbox(address)
-            target = mailbox.folder(folder)
+            target = self._folder(address, folder)
             element = etree.Element(t("Message"))
             etree.SubElement(element, t("MimeContent")).text = base64.b64encode(raw).decode()
             item = build_item(
@@ -410,7 +481,7 @@ class Emulator:
         """Create an item as the mailbox owner would; return its id."""
         with self.store.lock:
             mailbox = self._mailbox(address)
-            target = mailbox.folder(folder)
+            target = self._folder(address, folder)
             element = item_element(self.model, kind or target.default_kind, fields, extended)
             item = build_item(
                 self.model, element, ids.new_id(mailbox.address), mailbox.address, self.clock.now()
@@ -426,7 +497,7 @@ class Emulator:
         *,
         extended: Mapping[str, Any] | None = None,
     ) -> str:
-        """Edit an item as the mailbox owner would (``None`` deletes a property); return the new change key."""
+        """Edit an item as its owner would (``None`` deletes a property); return the new change key."""
         with self.store.lock:
             found = self._mailbox(address).locate(item_id)
             if found is None:
@@ -448,7 +519,7 @@ class Emulator:
     def items(self, address: str, folder: str) -> list[ItemView]:
         """Snapshots of the items in a folder, oldest first."""
         with self.store.lock:
-            target = self._mailbox(address).folder(folder)
+            target = self._folder(address, folder)
             return [view(item, target) for item in target.items.values()]
 
     def item(self, address: str, item_id: str) -> ItemView | None:
@@ -460,7 +531,13 @@ class Emulator:
     # -- HTTP routing -----------------------------------------------------------------------------------
 
     def route(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
-        """Dispatch one HTTP request to Entra, EWS or the admin API."""
+        """Dispatch one HTTP request to Entra, EWS or the admin API; unexpected errors are EMULATOR BUGs."""
+        try:
+            return self._route(method, path, body, headers)
+        except Exception as exc:
+            return self.ews.bug(f"{method} {path.split('?', 1)[0]} failed: {exc!r}", traceback.format_exc())
+
+    def _route(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Reply:
         clean = path.split("?", 1)[0]
         if clean.lower() == "/ews/exchange.asmx":
             if method != "POST":
@@ -470,16 +547,21 @@ class Emulator:
             return self.admin.handle(method, path, body)
         started = time.perf_counter()
         reply: Reply | None = None
+        fault_kind: str | None = None
         if method == "GET":
             reply = self.entra.handle_get(path)
-        elif method == "POST":
-            reply = self.entra.handle_token(path, body, headers)
+        elif method == "POST" and path.split("?", 1)[0].endswith("/oauth2/v2.0/token"):
+            rule = self.faults.pick("token", None)
+            fault_kind = rule.kind if rule else None
+            if rule is None or rule.kind == "drop_after":
+                reply = self.entra.handle_token(path, body, headers)
+            if rule is not None:
+                reply = token_fault(rule)
         if reply is None:
             return text_reply(404, "Not found")
-        self.request_log.add(
-            LogEntry(time.time(), "token" if method == "POST" else "discovery", None, reply.status, None,
-                     (time.perf_counter() - started) * 1000)
-        )  # fmt: skip
+        operation = "token" if method == "POST" else "discovery"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.request_log.add(LogEntry(time.time(), operation, None, reply.status, fault_kind, elapsed_ms))
         return reply
 
     def admin_json(self) -> dict[str, Any]:
@@ -487,7 +569,3 @@ class Emulator:
         info = self.ready_info()
         info.pop("client_secret")
         return info
-
-    def dumps(self) -> str:
-        """The ready line (JSON)."""
-        return json.dumps(self.ready_info())

@@ -2,8 +2,8 @@
 
 A request is parsed into :class:`SoapRequest` (operation element, requested server version, impersonation
 address, time zone). Responses are built as lxml elements with the ``m:``/``t:`` prefixes Exchange uses and
-wrapped by :func:`envelope` together with ``ServerVersionInfo``. :func:`fault` renders the SOAP faults Exchange
-sends with HTTP 500 (``ErrorServerBusy`` with ``BackOffMilliseconds``, ``ErrorSchemaValidation``,
+wrapped by :func:`envelope` together with ``ServerVersionInfo``. :func:`fault` renders the SOAP faults
+Exchange sends with HTTP 500 (``ErrorServerBusy`` with ``BackOffMilliseconds``, ``ErrorSchemaValidation``,
 ``ErrorImpersonateUserDenied`` ...).
 """
 
@@ -117,7 +117,7 @@ def envelope(body_child: etree._Element, api_version: str | None) -> bytes:
         header.append(server_version_info(api_version))
     body = etree.SubElement(env, f"{{{SOAP_NS}}}Body")
     body.append(body_child)
-    return etree.tostring(env, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
 def fault(
@@ -151,7 +151,7 @@ def fault(
             v = etree.SubElement(mx, t("Value"))
             v.set("Name", name)
             v.text = value
-    return etree.tostring(env, xml_declaration=True, encoding="utf-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
 def response_root(operation: str) -> tuple[etree._Element, etree._Element]:
@@ -169,17 +169,25 @@ def success_message(container: etree._Element, operation: str) -> etree._Element
     return msg
 
 
-#: Operations whose response messages must carry an (empty) ``m:Items`` even on error, as Exchange sends.
-_ITEMS_ON_ERROR = frozenset({"GetItem", "CreateItem", "UpdateItem", "MoveItem", "CopyItem"})
+#: Containers that response messages must carry (empty) even on error, as Exchange sends them.
+_CONTAINER_ON_ERROR = {
+    "GetItem": "Items",
+    "CreateItem": "Items",
+    "UpdateItem": "Items",
+    "MoveItem": "Items",
+    "CopyItem": "Items",
+    "CreateAttachment": "Attachments",
+    "GetAttachment": "Attachments",
+}
 
 
 def error_message(container: etree._Element, operation: str, code: str, text: str) -> etree._Element:
-    """Append a ``ResponseClass="Error"`` message (MessageText, ResponseCode, DescriptiveLinkKey[, Items])."""
+    """Append an error message: MessageText, ResponseCode, DescriptiveLinkKey and any required container."""
     msg = etree.SubElement(container, m(f"{operation}ResponseMessage"))
     msg.set("ResponseClass", "Error")
     etree.SubElement(msg, m("MessageText")).text = text
     etree.SubElement(msg, m("ResponseCode")).text = code
     etree.SubElement(msg, m("DescriptiveLinkKey")).text = "0"
-    if operation in _ITEMS_ON_ERROR:
-        etree.SubElement(msg, m("Items"))
+    if operation in _CONTAINER_ON_ERROR:
+        etree.SubElement(msg, m(_CONTAINER_ON_ERROR[operation]))
     return msg

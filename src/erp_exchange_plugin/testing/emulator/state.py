@@ -1,5 +1,7 @@
-"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON, so that ids, change keys,
-sync states and secrets stay valid across restarts. Written atomically with mode 0600 (it holds secrets).
+"""The ``--state`` file: the store, the app credentials and the sync-state key as JSON.
+
+With it, ids, change keys, sync states and secrets stay valid across restarts. It is written atomically with
+mode 0600 (it holds secrets).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ import base64
 import copy
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,9 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .items import extended_key
 from .soap import T_NS, local, t
-from .store import DISTINGUISHED_FOLDERS, Folder, Item, Store, Tombstone
+from .store import Attachment, Folder, Item, Mailbox, Store, Tombstone
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass
@@ -32,29 +34,26 @@ class SavedState:
     data: dict[str, Any] = field(repr=False)
 
     def restore(self, store: Store) -> None:
-        """Recreate mailboxes, folders, items and tombstones."""
+        """Recreate mailboxes, folders (distinguished and created), items and tombstones."""
         with store.lock:
             store.seq = int(self.data["seq"])
             for mb in self.data["mailboxes"]:
-                mailbox = store.add_mailbox(mb["address"], mb.get("password"))
-                mailbox.delegates = set(mb.get("delegates", []))
-                for name, fd in mb["folders"].items():
-                    old = mailbox.by_name[name]
-                    del mailbox.folders[old.folder_id]
+                mailbox = Mailbox(mb["address"], mb.get("password"), delegates=set(mb.get("delegates", [])))
+                for fd in mb["folders"]:
                     folder = Folder(
-                        fd["folder_id"], mailbox.address, name, old.display_name, old.folder_class, None,
-                        old.element, old.default_kind, epoch=fd["epoch"], last_seq=fd["last_seq"],
+                        fd["folder_id"], mailbox.address, fd["distinguished"], fd["display_name"],
+                        fd["folder_class"], fd["parent_id"], fd["element"], fd["default_kind"],
+                        epoch=fd["epoch"], last_seq=fd["last_seq"],
                     )  # fmt: skip
                     mailbox.folders[folder.folder_id] = folder
-                    mailbox.by_name[name] = folder
+                    if folder.distinguished:
+                        mailbox.by_name[folder.distinguished] = folder
                     for it in fd["items"]:
                         item = _item_from_json(it)
                         folder.items[item.item_id] = item
                         mailbox.item_index[item.item_id] = folder.folder_id
                     folder.tombstones = {k: Tombstone(v[0], v[1]) for k, v in fd["tombstones"].items()}
-                for folder in mailbox.folders.values():
-                    parent = DISTINGUISHED_FOLDERS[folder.distinguished or "root"][2]
-                    folder.parent_id = mailbox.by_name[parent].folder_id if parent else None
+                store.mailboxes[mailbox.address] = mailbox
 
 
 def _item_to_json(item: Item) -> dict[str, Any]:
@@ -71,6 +70,16 @@ def _item_to_json(item: Item) -> dict[str, Any]:
         "salt": item.salt.hex(),
         "field_versions": item.field_versions,
         "seqs": [item.created_seq, item.last_seq, item.content_seq],
+        "deleted_occurrences": sorted(item.deleted_occurrences),
+        "attachments": [
+            {**asdict(a), "content": base64.b64encode(a.content).decode()} for a in item.attachments
+        ],
+        "modified_occurrences": {
+            str(index): {
+                name: etree.tostring(el).decode() if el is not None else None for name, el in props.items()
+            }
+            for index, props in item.modified_occurrences.items()
+        },
     }
 
 
@@ -89,6 +98,14 @@ def _item_from_json(data: dict[str, Any]) -> Item:
     item.salt = bytes.fromhex(data["salt"])
     item.field_versions = {k: int(v) for k, v in data["field_versions"].items()}
     item.created_seq, item.last_seq, item.content_seq = (int(s) for s in data["seqs"])
+    item.deleted_occurrences = {int(i) for i in data.get("deleted_occurrences", [])}
+    item.attachments = [
+        Attachment(**{**a, "content": base64.b64decode(a["content"])}) for a in data.get("attachments", [])
+    ]
+    item.modified_occurrences = {
+        int(index): {name: etree.fromstring(xml.encode()) if xml else None for name, xml in props.items()}
+        for index, props in data.get("modified_occurrences", {}).items()
+    }
     return item
 
 
@@ -98,18 +115,22 @@ def save_state(
     """Write the state file (caller holds ``store.lock``)."""
     mailboxes = []
     for mailbox in store.mailboxes.values():
-        folders = {}
-        for name, folder in mailbox.by_name.items():
-            items = []
-            for item in folder.items.values():
-                items.append(_item_to_json(item))
-            folders[name] = {
+        folders = [
+            {
                 "folder_id": folder.folder_id,
+                "distinguished": folder.distinguished,
+                "display_name": folder.display_name,
+                "folder_class": folder.folder_class,
+                "parent_id": folder.parent_id,
+                "element": folder.element,
+                "default_kind": folder.default_kind,
                 "epoch": folder.epoch,
                 "last_seq": folder.last_seq,
-                "items": items,
+                "items": [_item_to_json(item) for item in folder.items.values()],
                 "tombstones": {k: [v.created_seq, v.deleted_seq] for k, v in folder.tombstones.items()},
             }
+            for folder in mailbox.folders.values()
+        ]
         mailboxes.append(
             {
                 "address": mailbox.address,
@@ -137,8 +158,11 @@ def save_state(
 def load_state(path: Path) -> SavedState:
     """Read a state file written by :func:`save_state`."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("version") != VERSION:
-        raise ValueError(f"{path}: unsupported state file version {data.get('version')!r}")
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        raise ValueError(f"{path}: not an emulator state file of version {VERSION}")
+    missing = {"tenant_id", "client_id", "client_secret", "sync_key", "seq", "mailboxes"} - set(data)
+    if missing:
+        raise ValueError(f"{path}: state file lacks {', '.join(sorted(missing))}")
     return SavedState(
         data["tenant_id"], data["client_id"], data["client_secret"], bytes.fromhex(data["sync_key"]), data
     )

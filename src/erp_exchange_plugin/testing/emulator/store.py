@@ -2,8 +2,8 @@
 
 Items keep their properties as the EWS elements a client sent (``Item.props``, keyed by element name, plus
 ``Item.extended`` for extended properties), so rendering them back is faithful. Every write bumps a store-wide
-sequence number; each item remembers when it was created and last changed, and deleted items leave a tombstone.
-That is all ``SyncFolderItems`` needs: the changes after a watermark, netted per item (see
+sequence number; each item remembers when it was created and last changed, and deleted items leave a
+tombstone. That is all ``SyncFolderItems`` needs: the changes after a watermark, netted per item (see
 :meth:`Folder.changes_since`). One re-entrant lock (``Store.lock``) guards everything; operations hold it for
 the whole request, which keeps each EWS call atomic.
 """
@@ -11,7 +11,6 @@ the whole request, which keeps each EWS call atomic.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree  # type: ignore[import-untyped]
@@ -38,6 +37,33 @@ DISTINGUISHED_FOLDERS: dict[str, tuple[str, str | None, str | None, str, str]] =
 }
 
 
+#: Folder class -> (folder element, item kind) for folders that users or clients create.
+FOLDER_KINDS: dict[str, tuple[str, str]] = {
+    "IPF.Contact": ("ContactsFolder", "Contact"),
+    "IPF.Appointment": ("CalendarFolder", "CalendarItem"),
+    "IPF.Task": ("TasksFolder", "Task"),
+}
+#: Folder element -> default folder class.
+ELEMENT_CLASSES = {
+    "ContactsFolder": "IPF.Contact",
+    "CalendarFolder": "IPF.Appointment",
+    "TasksFolder": "IPF.Task",
+}
+
+
+@dataclass
+class Attachment:
+    """A file attachment of an item (from a delivered message's MIME, or CreateAttachment)."""
+
+    key: str
+    name: str
+    content_type: str
+    content: bytes = field(repr=False)
+    is_inline: bool = False
+    content_id: str | None = None
+    last_modified: str = ""
+
+
 @dataclass
 class Item:
     """One item: its kind (element tag such as ``Contact``), properties and version bookkeeping."""
@@ -53,6 +79,10 @@ class Item:
     created_seq: int = 0
     last_seq: int = 0
     content_seq: int = 0
+    deleted_occurrences: set[int] = field(default_factory=set)
+    attachments: list[Attachment] = field(default_factory=list)
+    #: Exceptions of a recurring master: occurrence index -> property overrides (None = property removed).
+    modified_occurrences: dict[int, dict[str, etree._Element | None]] = field(default_factory=dict)
 
     @property
     def change_key(self) -> str:
@@ -146,8 +176,25 @@ class Mailbox:
     delegates: set[str] = field(default_factory=set)
 
     def folder(self, name: str) -> Folder:
-        """A distinguished folder by name."""
-        return self.by_name[name]
+        """A folder by path: a distinguished name, then subfolder display names (``"contacts/ERP"``)."""
+        first, *rest = name.split("/")
+        folder = self.by_name[first]
+        for part in rest:
+            folder = next(f for f in self.children(folder) if f.display_name.lower() == part.lower())
+        return folder
+
+    def children(self, parent: Folder) -> list[Folder]:
+        """The direct subfolders of a folder."""
+        return [f for f in self.folders.values() if f.parent_id == parent.folder_id]
+
+    def descendants(self, parent: Folder) -> list[Folder]:
+        """All folders below a folder, breadth first."""
+        found, pending = [], [parent]
+        while pending:
+            for child in self.children(pending.pop(0)):
+                found.append(child)
+                pending.append(child)
+        return found
 
     def locate(self, item_id: str) -> tuple[Folder, Item] | None:
         """The folder and item for an item id of this mailbox, or None."""
@@ -221,9 +268,27 @@ class Store:
         folder.last_seq = seq
         return item
 
-    def iter_items(self) -> Iterator[tuple[Mailbox, Folder, Item]]:
-        """Every item of every mailbox (caller holds the lock)."""
-        for mailbox in self.mailboxes.values():
-            for folder in mailbox.folders.values():
-                for item in folder.items.values():
-                    yield mailbox, folder, item
+    def add_folder(
+        self,
+        mailbox: Mailbox,
+        parent: Folder,
+        name: str,
+        element: str = "Folder",
+        folder_class: str | None = None,
+    ) -> Folder:
+        """Create a (non-distinguished) subfolder; its class decides the kind of items it holds."""
+        folder_class = folder_class or ELEMENT_CLASSES.get(element, "IPF.Note")
+        element, kind = FOLDER_KINDS.get(folder_class, (element, "Message"))
+        folder = Folder(
+            ids.new_id(mailbox.address, False), mailbox.address, None, name, folder_class, parent.folder_id,
+            element, kind, last_seq=self.next_seq(),
+        )  # fmt: skip
+        mailbox.folders[folder.folder_id] = folder
+        return folder
+
+    def remove_folder(self, mailbox: Mailbox, folder: Folder) -> None:
+        """Delete a folder with its subfolders and items."""
+        for gone in [folder, *mailbox.descendants(folder)]:
+            for item_id in gone.items:
+                mailbox.item_index.pop(item_id, None)
+            del mailbox.folders[gone.folder_id]

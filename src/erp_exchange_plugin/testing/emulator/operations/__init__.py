@@ -10,12 +10,13 @@ from collections.abc import Callable
 
 from lxml import etree  # type: ignore[import-untyped]
 
+from .attachments import create_attachment, delete_attachment, get_attachment
 from .context import OperationContext
 from .convert import convert_id
 from .create import create_item
 from .delete import delete_item
 from .find import find_item
-from .folders import get_folder
+from .folders import create_folder, delete_folder, find_folder, get_folder
 from .get import get_item
 from .move import copy_item, move_item
 from .sync import sync_folder_items
@@ -25,6 +26,9 @@ Handler = Callable[[OperationContext, etree._Element], etree._Element]
 
 OPERATIONS: dict[str, Handler] = {
     "GetFolder": get_folder,
+    "FindFolder": find_folder,
+    "CreateFolder": create_folder,
+    "DeleteFolder": delete_folder,
     "FindItem": find_item,
     "GetItem": get_item,
     "CreateItem": create_item,
@@ -34,6 +38,9 @@ OPERATIONS: dict[str, Handler] = {
     "CopyItem": copy_item,
     "SyncFolderItems": sync_folder_items,
     "ConvertId": convert_id,
+    "CreateAttachment": create_attachment,
+    "GetAttachment": get_attachment,
+    "DeleteAttachment": delete_attachment,
 }
 
 __all__ = ["OPERATIONS", "Handler", "OperationContext"]

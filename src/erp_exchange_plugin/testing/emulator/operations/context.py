@@ -18,6 +18,7 @@ from ..auth import Principal
 from ..clock import Clock
 from ..ids import MalformedId, SyncStateCodec, parse_id
 from ..items import ItemError, ItemModel
+from ..recurrence import Occurrence, find_occurrence
 from ..soap import M_NS, SoapRequest, local, t
 from ..store import Folder, Item, Mailbox, Store
 
@@ -33,7 +34,7 @@ class OperationContext:
     principal: Principal
     mailbox: Mailbox
     request: SoapRequest
-    deliver: Callable[[str, bytes], None]
+    deliver: Callable[[str, bytes], object]
 
     def now(self) -> dt.datetime:
         """The emulator's current time."""
@@ -82,19 +83,49 @@ class OperationContext:
         raise ItemError("ErrorInvalidIdMalformed", f"Unsupported folder id element {name}.")
 
     def item(self, el: etree._Element) -> tuple[Mailbox, Folder, Item]:
-        """Resolve an ItemId element to (mailbox, folder, item)."""
-        value = el.get("Id", "")
+        """Resolve an ItemId element to (mailbox, folder, item); occurrences are refused."""
+        mailbox, folder, item, occurrence = self.item_or_occurrence(el)
+        if occurrence is not None:
+            raise ItemError("ErrorInvalidOperation", "The EWS emulator does not modify single occurrences.")
+        return mailbox, folder, item
+
+    def item_or_occurrence(self, el: etree._Element) -> tuple[Mailbox, Folder, Item, Occurrence | None]:
+        """Resolve ItemId (also of an occurrence), OccurrenceItemId or RecurringMasterItemId.
+
+        For an occurrence the item is its recurring master and the occurrence is returned beside it.
+        """
+        name = local(el.tag)
+        index: int | None = None
+        if name == "OccurrenceItemId":
+            value, index = el.get("RecurringMasterId", ""), int(el.get("InstanceIndex", "0"))
+        elif name == "RecurringMasterItemId":
+            value = el.get("OccurrenceId", "")
+        else:
+            value = el.get("Id", "")
         try:
             parsed = parse_id(value)
         except MalformedId:
             raise ItemError("ErrorInvalidIdMalformed", "Id is malformed.") from None
         if not parsed.is_item:
             raise ItemError("ErrorInvalidIdMalformed", "Id is malformed.")
+        if parsed.master_id is not None:
+            value = parsed.master_id
+            if name != "RecurringMasterItemId":
+                index = parsed.occurrence
         mailbox = self.open_mailbox(parsed.mailbox)
         found = mailbox.locate(value)
         if found is None:
             raise ItemError("ErrorItemNotFound", "The specified object was not found in the store.")
-        return mailbox, found[0], found[1]
+        folder, item = found
+        if index is None:
+            return mailbox, folder, item, None
+        occurrence = find_occurrence(item, index)
+        if occurrence is None:
+            raise ItemError(
+                "ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange",
+                "The occurrence index is out of the recurrence range.",
+            )
+        return mailbox, folder, item, occurrence
 
 
 def item_id_element(item: Item, kind_wrapper: bool = True) -> etree._Element:

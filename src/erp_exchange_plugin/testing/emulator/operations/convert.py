@@ -1,4 +1,4 @@
-"""ConvertId between EwsId/EwsLegacyId, EntryId and HexEntryId (also what exchangelib's version guess sends)."""
+"""ConvertId between EwsId/EwsLegacyId, EntryId and HexEntryId (exchangelib's version guess sends it)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from lxml import etree  # type: ignore[import-untyped]
 
 from .. import ids, mime
 from ..items import ItemError, build_item
-from ..soap import error_message, m, response_root, success_message, t
+from ..soap import error_message, local, m, response_root, success_message, t
 from ..store import Folder, Item, Mailbox
 from .context import OperationContext, children, item_id_element
 
@@ -26,7 +26,7 @@ def create_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
             target: tuple[Mailbox, Folder] | None = None
             if saved is not None and len(saved):
                 target = ctx.folder(saved[0])
-            kind = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+            kind = local(element.tag)
             sending = kind == "Message" and disposition in ("SendOnly", "SendAndSaveCopy")
             if target is None:
                 name = "sentitems" if sending else _DEFAULT_FOLDERS.get(kind, "drafts")

@@ -17,7 +17,13 @@ def delete_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
     for iid in children(op, "ItemIds"):
         try:
             with ctx.store.lock:
-                mailbox, folder, item = ctx.item(iid)
+                mailbox, folder, item, occurrence = ctx.item_or_occurrence(iid)
+                if occurrence is not None:
+                    item.deleted_occurrences.add(occurrence.index)
+                    item.modified_occurrences.pop(occurrence.index, None)
+                    ctx.store.touch(folder, item, ["DeletedOccurrences"])
+                    success_message(messages, "DeleteItem")
+                    continue
                 trash = mailbox.folder("deleteditems")
                 dumpster = mailbox.folder("recoverableitemsdeletions")
                 if delete_type == "MoveToDeletedItems" and folder is not trash:

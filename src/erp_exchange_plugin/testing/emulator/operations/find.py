@@ -1,11 +1,12 @@
-"""FindItem: shapes, IndexedPageItemView paging, CalendarView, Restriction and SortOrder, per parent folder."""
+"""FindItem: shapes, IndexedPageItemView paging, CalendarView, Restriction, SortOrder; per parent folder."""
 
 from __future__ import annotations
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError, Shape, parse_datetime, parse_shape, render_item
-from ..restrictions import Restriction, overlaps, sort_items
+from ..recurrence import occurrence_item, occurrences_of
+from ..restrictions import Restriction, matches_query, overlaps, sort_items
 from ..soap import error_message, m, response_root, success_message, t
 from ..store import Folder, Item
 from .context import OperationContext, children
@@ -30,10 +31,12 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
     kinds = (folder.default_kind, *sorted({i.kind for i in folder.items.values()} - {folder.default_kind}))
     restriction_el = op.find(m("Restriction"))
     restriction = Restriction(ctx.model, restriction_el, kinds) if restriction_el is not None else None
+    query = (op.findtext(m("QueryString")) or "").strip()
     entries: list[tuple[Item, Folder]] = [
         (item, folder)
         for item in folder.items.values()
-        if restriction is None or restriction.matches(item, folder)
+        if (restriction is None or restriction.matches(item, folder))
+        and (not query or matches_query(item, query))
     ]
     calendar_view = op.find(m("CalendarView"))
     paged = op.find(m("IndexedPageItemView"))
@@ -45,7 +48,18 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
             raise ItemError(
                 "ErrorCalendarEndDateIsEarlierThanStartDate", "EndDate is earlier than StartDate."
             )
-        entries = [e for e in entries if e[0].kind == "CalendarItem" and overlaps(e[0], start, end)]
+        expanded: list[tuple[Item, Folder]] = []
+        for item, parent in entries:
+            if item.kind != "CalendarItem":
+                continue
+            if "Recurrence" in item.props:
+                for occurrence in occurrences_of(item, end):
+                    view = occurrence_item(item, occurrence)
+                    if overlaps(view, start, end):
+                        expanded.append((view, parent))
+            elif overlaps(item, start, end):
+                expanded.append((item, parent))
+        entries = expanded
         entries.sort(key=lambda e: parse_datetime(e[0].text("Start") or ""))
         total = len(entries)
         limit = int(calendar_view.get("MaxEntriesReturned", "0") or 0) or total
@@ -71,5 +85,5 @@ def _find_in(ctx: OperationContext, op: etree._Element, folder: Folder, shape: S
     root_folder.set("IncludesLastItemInRange", "true" if includes_last else "false")
     items = etree.SubElement(root_folder, t("Items"))
     for item, parent in page:
-        items.append(render_item(ctx.model, item, parent, shape))
+        items.append(render_item(ctx.model, item, parent, shape, for_find=True))
     return msg

@@ -1,11 +1,15 @@
-"""GetFolder: distinguished folders (root, msgfolderroot, inbox, contacts, calendar, tasks ...) and FolderIds."""
+"""Folder operations: GetFolder, FindFolder, CreateFolder and DeleteFolder.
+
+Every mailbox has the distinguished folders (root, msgfolderroot, inbox, contacts, calendar, tasks ...);
+clients may create subfolders anywhere (their FolderClass decides what items they hold) and delete them again.
+"""
 
 from __future__ import annotations
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError
-from ..soap import error_message, m, response_root, success_message, t
+from ..soap import error_message, local, m, response_root, success_message, t
 from ..store import Folder, Mailbox
 from .context import OperationContext, children
 
@@ -35,7 +39,7 @@ def _value(mailbox: Mailbox, folder: Folder, name: str) -> etree._Element | None
     elif name == "TotalCount":
         el.text = str(len(folder.items))
     elif name == "ChildFolderCount":
-        el.text = str(sum(1 for f in mailbox.folders.values() if f.parent_id == folder.folder_id))
+        el.text = str(len(mailbox.children(folder)))
     elif name == "UnreadCount":
         el.text = str(
             sum(1 for i in folder.items.values() if i.kind == "Message" and i.text("IsRead") == "false")
@@ -87,4 +91,78 @@ def get_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
             continue
         msg = success_message(messages, "GetFolder")
         etree.SubElement(msg, m("Folders")).append(render_folder(ctx, mailbox, folder, shape))
+    return root
+
+
+def find_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """FindFolder: children (Shallow) or all descendants (Deep) of each parent, with IndexedPageFolderView."""
+    root, messages = response_root("FindFolder")
+    shape = op.find(m("FolderShape"))
+    deep = op.get("Traversal", "Shallow") == "Deep"
+    paged = op.find(m("IndexedPageFolderView"))
+    for fid in children(op, "ParentFolderIds"):
+        try:
+            mailbox, parent = ctx.folder(fid)
+        except ItemError as exc:
+            error_message(messages, "FindFolder", exc.code, exc.message)
+            continue
+        found = mailbox.descendants(parent) if deep else mailbox.children(parent)
+        total, offset, limit = len(found), 0, len(found)
+        if paged is not None:
+            offset = int(paged.get("Offset", "0"))
+            limit = int(paged.get("MaxEntriesReturned", str(total)) or total)
+        page = found[offset : offset + limit]
+        msg = success_message(messages, "FindFolder")
+        root_folder = etree.SubElement(msg, m("RootFolder"))
+        root_folder.set("IndexedPagingOffset", str(offset + len(page)))
+        root_folder.set("TotalItemsInView", str(total))
+        root_folder.set("IncludesLastItemInRange", "true" if offset + len(page) >= total else "false")
+        container = etree.SubElement(root_folder, t("Folders"))
+        for folder in page:
+            container.append(render_folder(ctx, mailbox, folder, shape))
+    return root
+
+
+def create_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """CreateFolder: one response message per new folder."""
+    root, messages = response_root("CreateFolder")
+    parent_el = op.find(m("ParentFolderId"))
+    for element in children(op, "Folders"):
+        try:
+            if parent_el is None or len(parent_el) == 0:
+                raise ItemError("ErrorInvalidIdEmpty", "ParentFolderId is missing.")
+            mailbox, parent = ctx.folder(parent_el[0])
+            name = (element.findtext(t("DisplayName")) or "").strip()
+            if not name:
+                raise ItemError("ErrorInvalidFolderId", "A folder needs a DisplayName.")
+            if any(f.display_name.lower() == name.lower() for f in mailbox.children(parent)):
+                raise ItemError("ErrorFolderExists", "A folder with the specified name already exists.")
+            kind = local(element.tag)
+            if kind not in _FOLDER_TYPES:
+                raise ItemError("ErrorInvalidOperation", f"The EWS emulator does not create {kind} folders.")
+            folder = ctx.store.add_folder(mailbox, parent, name, kind, element.findtext(t("FolderClass")))
+        except ItemError as exc:
+            error_message(messages, "CreateFolder", exc.code, exc.message)
+            continue
+        msg = success_message(messages, "CreateFolder")
+        created = etree.SubElement(etree.SubElement(msg, m("Folders")), t(folder.element))
+        fid = etree.SubElement(created, t("FolderId"))
+        fid.set("Id", folder.folder_id)
+        fid.set("ChangeKey", folder.change_key)
+    return root
+
+
+def delete_folder(ctx: OperationContext, op: etree._Element) -> etree._Element:
+    """DeleteFolder: removes the folder, its subfolders and items; distinguished folders stay."""
+    root, messages = response_root("DeleteFolder")
+    for fid in children(op, "FolderIds"):
+        try:
+            mailbox, folder = ctx.folder(fid)
+            if folder.distinguished is not None:
+                raise ItemError("ErrorDeleteDistinguishedFolder", "Distinguished folders cannot be deleted.")
+            ctx.store.remove_folder(mailbox, folder)
+        except ItemError as exc:
+            error_message(messages, "DeleteFolder", exc.code, exc.message)
+            continue
+        success_message(messages, "DeleteFolder")
     return root

@@ -1,10 +1,11 @@
-"""GetItem: items by id with an ItemShape (incl. MimeContent); ErrorItemNotFound/ErrorInvalidIdMalformed per id."""
+"""GetItem: items (and occurrences) by id with an ItemShape, incl. MimeContent; errors per id."""
 
 from __future__ import annotations
 
 from lxml import etree  # type: ignore[import-untyped]
 
 from ..items import ItemError, parse_shape, render_item
+from ..recurrence import occurrence_item
 from ..soap import error_message, m, response_root, success_message
 from .context import OperationContext, children
 
@@ -15,7 +16,9 @@ def get_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
     shape = parse_shape(op.find(m("ItemShape")))
     for iid in children(op, "ItemIds"):
         try:
-            _mailbox, folder, item = ctx.item(iid)
+            _mailbox, folder, item, occurrence = ctx.item_or_occurrence(iid)
+            if occurrence is not None:
+                item = occurrence_item(item, occurrence)
         except ItemError as exc:
             error_message(messages, "GetItem", exc.code, exc.message)
             continue

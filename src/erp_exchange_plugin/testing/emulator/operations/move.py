@@ -30,6 +30,7 @@ def move_to(
         props=copy.deepcopy(item.props),
         extended=copy.deepcopy(item.extended),
         mime=item.mime,
+        attachments=[copy.copy(a) for a in item.attachments],
     )
     if not keep_original:
         ctx.store.remove(src_mailbox, src, item.item_id)
