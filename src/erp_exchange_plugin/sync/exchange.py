@@ -120,6 +120,8 @@ class ExchangeFolder:
 
             raw = self.retry.call(self.conn, fetch, passthrough=(ex.ErrorInvalidSyncStateData,))
             changes = [c for c in (self._change(kind, obj) for kind, obj in raw) if c is not None]
+            # a folder holds other kinds too (distribution lists among contacts): each item type sees its own
+            changes = [c for c in changes if c.item is None or isinstance(c.item, self.mapping.item_class)]
             new_state = str(svc.sync_state)
             last = bool(svc.includes_last_item_in_range) or new_state == state
             yield Page(changes, new_state, last)
