@@ -9,7 +9,9 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test lint typecheck pytest clean
+EXAMPLES := examples/erp-exchange-distribution-lists
+
+.PHONY: setup demo test lint typecheck pytest examples clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
@@ -29,7 +31,13 @@ typecheck: setup
 pytest: setup
 	$(UV) run --locked pytest
 
-test: lint typecheck pytest
+examples: setup
+	@for example in $(EXAMPLES); do \
+		echo "== $$example"; \
+		$(UV) run --locked --directory $$example pytest || exit 1; \
+	done
+
+test: lint typecheck pytest examples
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -248,7 +248,9 @@ def test_a_second_installation_is_refused(erp: StubHost, emu: Emulator, sync: Sy
     assert erp.raised_alerts(code="sync.foreign_installation")
 
 
-def test_distribution_lists_in_the_contacts_folder_are_not_contacts(erp: StubHost, emu: Emulator, sync: Sync) -> None:
+def test_distribution_lists_in_the_contacts_folder_are_not_contacts(
+    erp: StubHost, emu: Emulator, sync: Sync
+) -> None:
     emu.create_item(ALICE, "contacts", {"DisplayName": "Team list"}, kind="DistributionList")
     emu.create_item(ALICE, "contacts", {"DisplayName": "Real Person"})
     report = sync()

@@ -88,7 +88,9 @@ def test_a_crash_between_delivery_and_checkpoint_loses_nothing(
     assert len(keys) == len(set(keys))
 
 
-def test_mark_read_happens_only_after_the_host_accepted(erp: StubHost, emu: Emulator, plugin: ExchangePlugin) -> None:
+def test_mark_read_happens_only_after_the_host_accepted(
+    erp: StubHost, emu: Emulator, plugin: ExchangePlugin
+) -> None:
     for n in range(3):
         emu.deliver(ALICE, message(n))
     refusing = wrap(erp, fail_before={2})
@@ -101,7 +103,9 @@ def test_mark_read_happens_only_after_the_host_accepted(erp: StubHost, emu: Emul
     assert len(erp.received_mail(mailbox_id="anna-ews")) == 3
 
 
-def test_delete_moves_accepted_messages_to_deleted_items(erp: StubHost, emu: Emulator, plugin: ExchangePlugin) -> None:
+def test_delete_moves_accepted_messages_to_deleted_items(
+    erp: StubHost, emu: Emulator, plugin: ExchangePlugin
+) -> None:
     for n in range(2):
         emu.deliver(ALICE, message(n))
     report = fetch(plugin, erp, box(actions={"delete": True}))
@@ -110,7 +114,9 @@ def test_delete_moves_accepted_messages_to_deleted_items(erp: StubHost, emu: Emu
     assert len(emu.items(ALICE, "deleteditems")) == 2
 
 
-def test_an_invalid_sync_state_redelivers_nothing(erp: StubHost, emu: Emulator, plugin: ExchangePlugin) -> None:
+def test_an_invalid_sync_state_redelivers_nothing(
+    erp: StubHost, emu: Emulator, plugin: ExchangePlugin
+) -> None:
     for n in range(3):
         emu.deliver(ALICE, message(n))
     fetch(plugin, erp)
@@ -136,7 +142,11 @@ def test_oversized_and_malformed_messages(erp: StubHost, emu: Emulator, plugin: 
 
 @pytest.mark.parametrize(
     ("settings", "field"),
-    [({"folder": "nowhere"}, "folder"), ({"actions": {"move_to": "attic"}}, "actions.move_to"), ({"port": 1}, "port")],
+    [
+        ({"folder": "nowhere"}, "folder"),
+        ({"actions": {"move_to": "attic"}}, "actions.move_to"),
+        ({"port": 1}, "port"),
+    ],
 )
 def test_bad_mailbox_settings_are_named(
     erp: StubHost, plugin: ExchangePlugin, settings: dict[str, Any], field: str
