@@ -40,6 +40,9 @@ class Pair:
     pending_delete: str | None = None
     """``"erp"`` or ``"exchange"``: the other side deleted the item; the delete on this side
     waits for the deletion guard."""
+    content: str | None = None
+    """The normalized fields both sides held at the last sync (canonical JSON): the base of a
+    field-wise merge, and what lets an update send only the fields that changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ def _pair(row: Row) -> Pair:
         row["ex_change_key"],
         row["ex_fp"],
         row["pending_delete"],
+        row["content"],
     )
 
 
@@ -142,17 +146,19 @@ class StateStore:
             "xck": pair.ex_change_key,
             "xfp": pair.ex_fp,
             "pd": pair.pending_delete,
+            "c": pair.content,
             "now": _now(),
         }
         self.db.execute(
             """INSERT INTO sync_pairs
                    (user_id, item_type, erp_id, erp_version, erp_fp, ex_id, ex_change_key, ex_fp,
-                    pending_delete, updated_at)
-               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :pd, :now)
+                    content, pending_delete, updated_at)
+               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :c, :pd, :now)
                ON CONFLICT (user_id, item_type, erp_id) DO UPDATE SET
                    erp_version = excluded.erp_version, erp_fp = excluded.erp_fp, ex_id = excluded.ex_id,
                    ex_change_key = excluded.ex_change_key, ex_fp = excluded.ex_fp,
-                   pending_delete = excluded.pending_delete, updated_at = excluded.updated_at""",
+                   content = excluded.content, pending_delete = excluded.pending_delete,
+                   updated_at = excluded.updated_at""",
             params,
         )
 
