@@ -5,7 +5,8 @@ same connection the sync uses). Per run:
 
 1. ``SyncFolderItems`` from the stored sync state (``mail_ews_sync``), pages of up to 512 changes,
    asking only for each new message's id and size;
-2. for each new message, in order: the limits, then ``GetItem`` of its MIME content (batches of 10),
+2. for each new message, in order: the limits, then ``GetItem`` of its MIME content (batches of up to
+   100 messages and about 8 MiB, from the sizes SyncFolderItems reported),
    then delivery through :meth:`.delivery.MailRun.hand_over` (key from the content, so a message
    fetched again is never stored twice);
 3. server-side actions (mark read, move, move to Deleted Items), only when configured and only for
@@ -53,7 +54,10 @@ from erp_exchange_plugin.settings.schema import Text
 from erp_exchange_plugin.sync.exchange import ExchangeFolder
 from erp_hookspecs import Delivery, HostServices, Mailbox, MailFetchReport
 
-MIME_BATCH: Final = 10
+MIME_BATCH: Final = 100
+"""At most this many messages per GetItem (EWS's usual chunk) ..."""
+MIME_BATCH_BYTES: Final = 8 * 1024 * 1024
+"""... and at most about this many bytes of MIME (from the sizes SyncFolderItems reported), so memory stays bounded."""
 ACCOUNT_FOLDERS: Final = {
     "inbox": "inbox",
     "junkemail": "junk",
@@ -117,9 +121,19 @@ def load_ews_settings(mailbox_id: str, raw: Mapping[str, Any]) -> EwsMailbox:
     return EwsMailbox(folder=folder, actions=actions, limits=limits)
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(changes: list[Any], count: int, budget: int) -> Iterator[list[Any]]:
+    """Consecutive batches of at most ``count`` messages and about ``budget`` bytes (one larger message goes alone)."""
+    batch: list[Any] = []
+    size = 0
+    for change in changes:
+        item_size = int(getattr(change.item, "size", 0) or 0)
+        if batch and (len(batch) >= count or size + item_size > budget):
+            yield batch
+            batch, size = [], 0
+        batch.append(change)
+        size += item_size
+    if batch:
+        yield batch
 
 
 def fetch_ews(host: HostServices, mailbox: Mailbox, context: FetchContext) -> MailFetchReport:
@@ -185,7 +199,7 @@ def _walk(
             wanted.append(change)
         handled: list[ItemId] = []
         try:
-            for batch in _batches(wanted, MIME_BATCH):
+            for batch in _batches(wanted, MIME_BATCH, MIME_BATCH_BYTES):
                 _deliver_batch(run, conn, policy, batch, handled)
         finally:
             _actions(
