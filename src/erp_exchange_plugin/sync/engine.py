@@ -164,6 +164,12 @@ class _Run:
 
     def commit(self, batch: _Batch, cursor: Cursor | None) -> None:
         state = self.job.state
+        if (
+            not batch.pairs
+            and not batch.forget
+            and (cursor is None or cursor == state.cursor(self.u, self.t))
+        ):
+            return  # nothing to write: no transaction, no fsync (a no-change run writes nothing)
         with state.transaction():
             for erp_id, pair in batch.pairs.items():
                 if pair is None:
@@ -209,7 +215,7 @@ class _Run:
             if ours.created or ours.updated or ours.deleted:
                 # consume the echoes of our own writes now: a later delete of an item we created
                 # would otherwise be folded by Exchange into "never existed" for our old sync state
-                self.pull(full=False)
+                self.pull(full=False, echo=True)
         except ForeignInstallation as exc:
             self.report.stopped = exc.message
             self.alert(exc.code, exc.message)
@@ -300,10 +306,14 @@ class _Run:
 
     # -- 2. pull -----------------------------------------------------------------------------------
 
-    def pull(self, *, full: bool) -> None:
+    def pull(self, *, full: bool, echo: bool = False) -> None:
+        """Read Exchange's changes. ``echo``: right after our own writes, ask for ids only and fetch
+        the fields of just the changes that are not our writes (same item id and change key)."""
         state = None if full else self.job.state.cursor(self.u, self.t).ex_sync_state
         seen: set[str] = set()
-        for page in self.job.folder.pages(state):
+        for page in self.job.folder.pages(state, ids_only=echo):
+            if echo:
+                page = replace(page, changes=self.without_our_echoes(page.changes))
             batch = _Batch()
             creates: list[tuple[Change, dict[str, Any], str, Pair | None]] = []
             ex_updates: list[tuple[Pair, Record, dict[str, Any], str]] = []
@@ -323,6 +333,23 @@ class _Run:
                 if pair.ex_id and pair.ex_id not in seen and pair.pending_delete is None:
                     self.stage(batch, replace(pair, pending_delete=PENDING_ERP))
             self.commit(batch, None)
+
+    def without_our_echoes(self, changes: list[Change]) -> list[Change]:
+        """Drop the creates/updates that are exactly our writes; fetch the fields of the others (in order)."""
+        unknown: list[Change] = []
+        for change in changes:
+            if change.kind == "delete":
+                continue
+            erp_id = self.by_ex.get(change.ex_id)
+            pair = self.pairs.get(erp_id) if erp_id is not None else None
+            if pair is None or pair.ex_change_key != change.change_key:
+                unknown.append(change)
+        fetched = {c.ex_id: c for c in self.job.folder.fetch(unknown)} if unknown else {}
+        return [
+            c if c.kind == "delete" else fetched[c.ex_id]
+            for c in changes
+            if c.kind == "delete" or c.ex_id in fetched
+        ]
 
     def pulled_delete(self, batch: _Batch, change: Change) -> None:
         erp_id = self.by_ex.get(change.ex_id)
