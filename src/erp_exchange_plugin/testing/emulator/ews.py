@@ -63,12 +63,13 @@ class EwsEndpoint:
         """Answer one POST to the EWS endpoint."""
         started = time.perf_counter()
         operation, mailbox, fault_kind = "?", None, None
+        attributes: dict[str, str] = {}
         reply = DROP
         try:
             delay = self.faults.delay_seconds()
             if delay:
                 time.sleep(delay)
-            reply, operation, mailbox, fault_kind = self._handle(body, headers)
+            reply, operation, mailbox, fault_kind = self._handle(body, headers, attributes)
             return reply
         finally:
             self.log.add(
@@ -79,13 +80,16 @@ class EwsEndpoint:
                     reply.status,
                     fault_kind,
                     (time.perf_counter() - started) * 1000,
+                    attributes,
                 )
             )
 
     def _fault(self, code: str, message: str, pairs: tuple[tuple[str, str], ...] = ()) -> Reply:
         return Reply(500, fault(code, message, self.api_version, pairs), dict(XML_HEADERS))
 
-    def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[Reply, str, str | None, str | None]:
+    def _handle(
+        self, body: bytes, headers: dict[str, str], attributes: dict[str, str]
+    ) -> tuple[Reply, str, str | None, str | None]:
         try:
             principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
         except AuthFailure as exc:
@@ -95,6 +99,7 @@ class EwsEndpoint:
         except SoapError as exc:
             return self._fault("ErrorSchemaValidation", str(exc)), "?", None, None
         operation = request.name
+        attributes.update((str(k), str(v)) for k, v in request.operation.attrib.items())
         if self.validate_requests:
             try:
                 self.schema.validate(request.operation)
