@@ -142,7 +142,7 @@ def edit(
         stamp = etree.Element(t("LastModifiedTime"))
         stamp.text = format_datetime(now)
         item.props["LastModifiedTime"] = stamp
-    refresh_derived(item)
+    refresh_derived(item, touched)
     return touched
 
 

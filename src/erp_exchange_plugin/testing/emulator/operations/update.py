@@ -53,7 +53,7 @@ def update_item(ctx: OperationContext, op: etree._Element) -> etree._Element:
                     stamp = etree.Element(t("LastModifiedTime"))
                     stamp.text = format_datetime(ctx.now())
                     item.props["LastModifiedTime"] = stamp
-                refresh_derived(item)
+                refresh_derived(item, touched)
                 ctx.store.touch(folder, item, touched, content=content)
         except ItemError as exc:
             error_message(messages, "UpdateItem", exc.code, exc.message)
