@@ -130,9 +130,13 @@ def _ews_date(value: dt.date | None) -> EWSDate | None:
 
 
 def to_exchange(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalized task fields -> exchangelib Task attribute values (``None`` clears a field)."""
+    """Normalized task fields -> exchangelib Task attribute values (``None`` clears a field).
+
+    Without a reminder, ``reminder_due_by`` is left out rather than cleared: Exchange requires
+    it once an item exists, and with ``reminder_is_set`` false its value means nothing.
+    """
     reminder = fields["reminder_at"]
-    return {
+    values: dict[str, Any] = {
         "subject": fields["subject"],
         "body": Body(fields["body"]) if fields["body"] else None,
         "start_date": _ews_date(fields["start_date"]),
@@ -141,9 +145,11 @@ def to_exchange(fields: Mapping[str, Any]) -> dict[str, Any]:
         "percent_complete": Decimal(fields["percent_complete"]),
         "importance": IMPORTANCE[fields["importance"]],
         "reminder_is_set": reminder is not None,
-        "reminder_due_by": None if reminder is None else EWSDateTime.from_datetime(reminder),
         "categories": list(fields["categories"]) or None,
     }
+    if reminder is not None:
+        values["reminder_due_by"] = EWSDateTime.from_datetime(reminder)
+    return values
 
 
 def _reverse(mapping: Mapping[str, str], value: Any, field: str) -> str | None:
