@@ -451,3 +451,41 @@ def test_a_no_change_run_costs_one_request_per_folder(
         assert (report.to_erp.created, report.to_erp.updated, report.to_erp.deleted) == (0, 0, 0)
         assert (report.requests, report.conflicts, report.errors) == (1, [], [])
     assert emu.request_log.counts() == {"SyncFolderItems": 2}
+
+
+def test_all_day_events_on_daylight_saving_days_keep_their_dates(
+    erp: StubHost, emu: Emulator, sync: Sync, outlook: Outlook
+) -> None:
+    store = erp.records("appointment", "anna")
+    # 2024-03-31 has 23 hours in Berlin, 2024-11-03 has 25 in New York
+    store.put(
+        None,
+        {"subject": "Zeitumstellung", "all_day": True, "start": dt.date(2024, 3, 31), "end": dt.date(2024, 3, 31),
+         "timezone": "Europe/Berlin"},
+        None,
+    )  # fmt: skip
+    CalendarItem(
+        folder=outlook("America/New_York").calendar,
+        subject="Fall back",
+        start=EWSDate(2024, 11, 2),
+        end=EWSDate(2024, 11, 3),
+        is_all_day=True,
+        _start_timezone=EWSTimeZone("America/New_York"),
+        _end_timezone=EWSTimeZone("America/New_York"),
+    ).save()
+    report = sync()
+    assert (report.to_exchange.created, report.to_erp.created, report.to_erp.updated) == (1, 1, 0)
+    raw = {v.fields["Subject"]: v.fields for v in emu.items(ALICE, "calendar")}
+    assert (raw["Zeitumstellung"]["Start"], raw["Zeitumstellung"]["End"]) == (
+        "2024-03-30T23:00:00Z",
+        "2024-03-31T22:00:00Z",
+    )
+    fall = appointments(erp)["Fall back"].fields
+    assert (fall["start"], fall["end"]) == (dt.date(2024, 11, 2), dt.date(2024, 11, 3))
+    seen = {i.subject: i for i in outlook("Asia/Tokyo").calendar.all()}
+    assert (seen["Zeitumstellung"].start, seen["Zeitumstellung"].end) == (
+        dt.date(2024, 3, 31),
+        dt.date(2024, 3, 31),
+    )
+    quiet = sync()
+    assert (quiet.to_exchange.updated, quiet.to_erp.updated, quiet.requests) == (0, 0, 1)

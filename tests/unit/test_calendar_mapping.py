@@ -223,3 +223,24 @@ def test_any_event_survives_the_round_trip(
     once = calendar.normalize(fields)
     assert calendar.normalize(once) == once
     assert _round_trip(fields) == once
+
+
+def test_an_all_day_event_on_a_spring_forward_day_reads_its_own_dates() -> None:
+    """exchangelib 5.6 alone reads 2024-03-31 (23 hours in Berlin) as ending on 2024-03-30."""
+    xml = (
+        '<t:CalendarItem xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types">'
+        "<t:Start>2024-03-30T23:00:00Z</t:Start><t:End>2024-03-31T22:00:00Z</t:End>"
+        "<t:IsAllDayEvent>true</t:IsAllDayEvent>"
+        '<t:StartTimeZone Id="W. Europe Standard Time"/><t:EndTimeZone Id="W. Europe Standard Time"/>'
+        "</t:CalendarItem>"
+    )
+    item = CalendarItem.from_xml(etree.fromstring(xml), account=None)
+    assert (item.start, item.end) == (dt.date(2024, 3, 31), dt.date(2024, 3, 31))
+    fields = calendar.to_erp(item)
+    assert (fields["all_day"], fields["start"], fields["end"]) == (
+        True,
+        dt.date(2024, 3, 31),
+        dt.date(2024, 3, 31),
+    )
+    calendar.install_all_day_fix()  # idempotent
+    assert CalendarItem.from_xml(etree.fromstring(xml), account=None).end == dt.date(2024, 3, 31)

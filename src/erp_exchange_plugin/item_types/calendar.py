@@ -109,6 +109,38 @@ from erp_exchange_plugin.plugin_types import EwsMapping, ItemType, RecordInvalid
 register()  # erp_id / erp_installation on CalendarItem
 timezones.register()  # before any item is parsed: Windows ids exchangelib does not know
 
+
+def _read_all_day_in_local_dates(cls: Any, elem: Any, account: Any) -> Any:
+    """``CalendarItem.from_xml`` with all-day dates taken in the event's zone before the end moves back.
+
+    exchangelib 5.6 subtracts 24 hours from an all-day event's end *in UTC* and only then takes
+    the local date, so an event whose last day is 23 hours long (the spring-forward day:
+    2024-03-31 in Europe/Berlin) reads one day short - even ending before it starts. Here the
+    end's local midnight is turned into a date first, then one day is taken off. Writing was
+    never affected (exchangelib adds the day in local wall-clock time).
+    """
+    item = super(CalendarItem, cls).from_xml(elem=elem, account=account)
+    if not item.is_all_day:
+        return item
+    for name in ("start", "end"):
+        value = getattr(item, name)
+        if not isinstance(value, dt.datetime):
+            continue
+        zone = getattr(item, f"_{name}_timezone")
+        day = (value.astimezone(zone) if zone is not None else value).date()
+        setattr(item, name, day - dt.timedelta(days=1) if name == "end" else day)
+    return item
+
+
+def install_all_day_fix() -> None:
+    """Replace exchangelib's all-day reading by :func:`_read_all_day_in_local_dates` (idempotent)."""
+    current = CalendarItem.__dict__["from_xml"]
+    if getattr(current.__func__, "__name__", "") != _read_all_day_in_local_dates.__name__:
+        CalendarItem.from_xml = classmethod(_read_all_day_in_local_dates)
+
+
+install_all_day_fix()
+
 SENSITIVITY: Final = {
     "normal": "Normal",
     "personal": "Personal",
@@ -483,8 +515,9 @@ def to_erp(item: Any) -> dict[str, Any]:
     end_zone = timezones.zone_of(item._end_timezone) if item._end_timezone is not None else zone
     all_day = bool(item.is_all_day)
     start, end = item.start, item.end
-    if all_day:  # exchangelib gives dates; a datetime here is read in the event's zone by normalize()
-        end = end - dt.timedelta(days=1) if isinstance(end, dt.datetime) else end
+    if all_day and isinstance(end, dt.datetime):  # parsed items carry dates; this is the exclusive midnight
+        last = date_value("end", end, zoneinfo.ZoneInfo(zone))
+        end = last - dt.timedelta(days=1) if last is not None else None
     minutes = item.reminder_minutes_before_start if item.reminder_is_set else None
     return normalize(
         {
