@@ -202,6 +202,8 @@ def test_an_outlook_event_arrives_in_the_erp_field_by_field(
             "weekday": "thursday",
             "until": dt.date(2024, 12, 31),
             "count": None,
+            "moved": [],
+            "deleted": [],
         },
     }
     assert record.fields["start"].utcoffset() == dt.timedelta(hours=-4)
@@ -489,3 +491,78 @@ def test_all_day_events_on_daylight_saving_days_keep_their_dates(
     )
     quiet = sync()
     assert (quiet.to_exchange.updated, quiet.to_erp.updated, quiet.requests) == (0, 0, 1)
+
+
+def test_a_series_with_one_occurrence_moved_and_one_deleted(erp: StubHost, emu: Emulator, sync: Sync) -> None:
+    store = erp.records("appointment", "anna")
+    record = store.put(
+        None,
+        {"subject": "Jour fixe", "start": dt.datetime(2024, 3, 18, 9), "end": dt.datetime(2024, 3, 18, 10),
+         "timezone": "Europe/Berlin", "recurrence": {"pattern": "weekly", "weekdays": ["monday"], "count": 6}},
+        None,
+    )  # fmt: skip
+    sync()
+    (master,) = emu.items(ALICE, "calendar")
+    # in Outlook: the 2nd occurrence (25 March, winter time) moves to the afternoon, the 3rd
+    # (1 April, summer time) is deleted
+    second = dt.datetime(2024, 3, 25, 8, 0, tzinfo=dt.UTC)
+    third = dt.datetime(2024, 4, 1, 7, 0, tzinfo=dt.UTC)
+    emu.update_item(
+        ALICE,
+        master.item_id,
+        {
+            "ModifiedOccurrences": [(second, second + dt.timedelta(hours=6), second + dt.timedelta(hours=7))],
+            "DeletedOccurrences": [third],
+        },
+    )
+    report = sync()
+    assert (report.to_erp.updated, report.to_exchange.updated) == (1, 0)
+    rec = store.get(record.record_id).fields["recurrence"]  # type: ignore[union-attr]
+    assert rec["moved"] == [
+        {
+            "original_start": dt.datetime(2024, 3, 25, 9, tzinfo=BERLIN),
+            "start": dt.datetime(2024, 3, 25, 15, tzinfo=BERLIN),
+            "end": dt.datetime(2024, 3, 25, 16, tzinfo=BERLIN),
+        }
+    ]
+    assert rec["deleted"] == [dt.datetime(2024, 4, 1, 9, tzinfo=BERLIN)]
+    quiet = sync()
+    assert (quiet.to_erp.updated, quiet.to_exchange.updated, quiet.requests) == (0, 0, 1)
+
+    # Outlook moves the occurrence once more: the ERP follows
+    emu.update_item(
+        ALICE,
+        master.item_id,
+        {"ModifiedOccurrences": [(second, second + dt.timedelta(hours=1), second + dt.timedelta(hours=2))]},
+    )
+    assert sync().to_erp.updated == 1
+    rec = store.get(record.record_id).fields["recurrence"]  # type: ignore[union-attr]
+    assert rec["moved"][0]["start"] == dt.datetime(2024, 3, 25, 10, tzinfo=BERLIN)
+
+    # the ERP edits the series: written to Exchange, the exceptions stay as they are on both sides
+    current = store.get(record.record_id)
+    assert current is not None
+    store.put(record.record_id, {**current.fields, "location": "Raum 3"}, current.version)
+    report = sync()
+    assert (report.to_exchange.updated, report.to_erp.updated, report.conflicts) == (1, 0, [])
+    after = emu.item(ALICE, master.item_id)
+    assert after is not None
+    assert after.fields["Location"] == "Raum 3"
+    assert after.fields["DeletedOccurrences"] == ["2024-04-01T07:00:00Z"]
+
+    # the ERP deletes another occurrence itself: not writable through EWS's master item, so the
+    # same run puts Exchange's list back (and says so by updating the ERP record)
+    current = store.get(record.record_id)
+    assert current is not None
+    wanted = {
+        **current.fields["recurrence"],
+        "deleted": [*rec["deleted"], dt.datetime(2024, 4, 8, 9, tzinfo=BERLIN)],
+    }
+    store.put(record.record_id, {**current.fields, "recurrence": wanted}, current.version)
+    report = sync()
+    assert report.to_erp.updated == 1
+    final = store.get(record.record_id)
+    assert final is not None
+    assert final.fields["recurrence"]["deleted"] == [dt.datetime(2024, 4, 1, 9, tzinfo=BERLIN)]
+    quiet = sync()
+    assert (quiet.to_erp.updated, quiet.to_exchange.updated, quiet.requests) == (0, 0, 1)

@@ -244,3 +244,58 @@ def test_an_all_day_event_on_a_spring_forward_day_reads_its_own_dates() -> None:
     )
     calendar.install_all_day_fix()  # idempotent
     assert CalendarItem.from_xml(etree.fromstring(xml), account=None).end == dt.date(2024, 3, 31)
+
+
+def test_moved_and_deleted_occurrences_are_read_from_the_master() -> None:
+    from exchangelib.recurrence import DeletedOccurrence, Occurrence
+
+    fields = calendar.normalize(FULL)
+    item = CalendarItem(**calendar.to_exchange(fields))
+    second = dt.datetime(2024, 4, 1, 7, 0, tzinfo=dt.UTC)  # 09:00 Berlin (summer time)
+    item.modified_occurrences = [
+        Occurrence(
+            original_start=second, start=second + dt.timedelta(hours=5), end=second + dt.timedelta(hours=6)
+        )
+    ]
+    item.deleted_occurrences = [DeletedOccurrence(start=dt.datetime(2024, 3, 28, 8, 0, tzinfo=dt.UTC))]
+    rec = calendar.to_erp(item)["recurrence"]
+    assert rec["moved"] == [
+        {
+            "original_start": dt.datetime(2024, 4, 1, 9, 0, tzinfo=BERLIN),
+            "start": dt.datetime(2024, 4, 1, 14, 0, tzinfo=BERLIN),
+            "end": dt.datetime(2024, 4, 1, 15, 0, tzinfo=BERLIN),
+        }
+    ]
+    assert rec["deleted"] == [dt.datetime(2024, 3, 28, 9, 0, tzinfo=BERLIN)]
+    assert "modified_occurrences" not in calendar.to_exchange(calendar.normalize({**FULL, "recurrence": rec}))
+
+
+def test_exceptions_are_canonical_and_checked() -> None:
+    rec = {
+        "pattern": "daily",
+        "moved": [
+            {
+                "original_start": "2024-04-03T09:00:00+02:00",
+                "start": "2024-04-03T10:00",
+                "end": "2024-04-03T11:00",
+            },
+            {
+                "original_start": "2024-04-02T07:00:00Z",
+                "start": "2024-04-02T12:00",
+                "end": "2024-04-02T13:00",
+            },
+        ],
+        "deleted": ["2024-04-05T09:00:00+02:00", "2024-04-04T07:00:00Z", "2024-04-05T07:00:00Z"],
+    }
+    once = calendar.normalize({**FULL, "recurrence": rec})["recurrence"]
+    assert [m["original_start"].day for m in once["moved"]] == [2, 3]
+    assert once["deleted"] == [
+        dt.datetime(2024, 4, 4, 9, tzinfo=BERLIN),
+        dt.datetime(2024, 4, 5, 9, tzinfo=BERLIN),
+    ]
+    assert calendar.normalize({**FULL, "recurrence": once})["recurrence"] == once
+    with pytest.raises(RecordInvalid) as info:
+        calendar.normalize(
+            {**FULL, "recurrence": {"pattern": "daily", "moved": [{"start": "2024-04-02T12:00"}]}}
+        )
+    assert info.value.field == "recurrence.moved[0]"

@@ -40,10 +40,19 @@ week              monthly_relative, yearly_relative: first | second | third | fo
 weekday           monthly_relative, yearly_relative: monday..sunday, day, weekday, weekend_day
 until             the last date (inclusive), or null
 count             the number of occurrences (1..999), or null; never both until and count
+moved             occurrences moved in Outlook: list of {original_start, start, end}, sorted by
+                  original_start (datetimes in ``timezone``; dates, end inclusive, when all-day)
+deleted           occurrences deleted in Outlook: sorted list of their original starts
 ================  =============================================================================
 
 The series starts on the start date (in ``timezone``); Exchange's recurrence start date is
 derived from it.
+
+``moved`` and ``deleted`` are read-only copies of the master's ModifiedOccurrences and
+DeletedOccurrences: EWS only changes them through operations on single occurrences, which the
+item-type contract cannot express, so an ERP edit of them is not written to Exchange and the
+same run puts Exchange's values back into the record (reported as an update to the ERP).
+Fields of a moved occurrence other than its times (a changed subject, say) are not copied.
 
 **Date-times.** Canonical ``start``/``end`` are aware datetimes expressed in the event's own
 zone, so the ERP sees the wall-clock time the event was planned in (09:00 Europe/Berlin stays
@@ -65,8 +74,7 @@ reader in any other zone.
 **Attendees are data.** Syncing never sends meeting invitations, updates or cancellations (the
 engine writes with ``SendToNone``); the attendee list is copied as it is.
 
-Not mapped (yet): modified and deleted occurrences of a series (the master's pattern is synced;
-exceptions made in Outlook stay in Exchange and are not copied to the ERP), resources, the
+Not mapped: writing exceptions from the ERP (see ``moved``/``deleted`` above), resources, the
 organizer and response states.
 """
 
@@ -171,6 +179,8 @@ RECURRENCE_KEYS: Final = (
     "weekday",
     "until",
     "count",
+    "moved",
+    "deleted",
 )
 FIELDS: Final = (
     "subject",
@@ -207,6 +217,8 @@ EWS_FIELDS: Final = (
     "required_attendees",
     "optional_attendees",
     "recurrence",
+    "modified_occurrences",
+    "deleted_occurrences",
     "erp_id",
     "erp_installation",
     "last_modified_time",
@@ -260,7 +272,34 @@ def _named(name: str, value: Any, names: tuple[str, ...]) -> str:
     return value.strip().lower()
 
 
-def _recurrence(value: Any, first_date: dt.date) -> dict[str, Any] | None:
+def _moment(name: str, value: Any, zone: dt.tzinfo, all_day: bool) -> dt.date:
+    found = date_value(name, value, zone) if all_day else datetime_value(name, value, zone)
+    if found is None:
+        raise RecordInvalid(name, "is required")
+    return found
+
+
+def _exceptions(value: Mapping[str, Any], zone: dt.tzinfo, all_day: bool) -> tuple[list[Any], list[Any]]:
+    moved_raw, deleted_raw = value.get("moved") or [], value.get("deleted") or []
+    for name, raw in (("moved", moved_raw), ("deleted", deleted_raw)):
+        if not isinstance(raw, list | tuple):
+            raise RecordInvalid(f"recurrence.{name}", f"must be a list, not {type(raw).__name__}")
+    moved: dict[Any, dict[str, Any]] = {}
+    for i, entry in enumerate(moved_raw):
+        where = f"recurrence.moved[{i}]"
+        if not isinstance(entry, Mapping) or set(entry) != {"original_start", "start", "end"}:
+            raise RecordInvalid(where, "must be an object {original_start, start, end}")
+        occurrence = {key: _moment(f"{where}.{key}", entry[key], zone, all_day) for key in entry}
+        if occurrence["end"] < occurrence["start"]:
+            raise RecordInvalid(f"{where}.end", "is before its start")
+        if occurrence["original_start"] in moved:
+            raise RecordInvalid(where, "moves an occurrence that is already moved")
+        moved[occurrence["original_start"]] = {k: occurrence[k] for k in ("original_start", "start", "end")}
+    deleted = {_moment(f"recurrence.deleted[{i}]", d, zone, all_day) for i, d in enumerate(deleted_raw)}
+    return [moved[k] for k in sorted(moved)], sorted(deleted)
+
+
+def _recurrence(value: Any, first_date: dt.date, zone: dt.tzinfo, all_day: bool) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -303,6 +342,7 @@ def _recurrence(value: Any, first_date: dt.date) -> dict[str, Any] | None:
     if until is not None and until < first_date:
         raise RecordInvalid("recurrence.until", f"{until} is before the first occurrence ({first_date})")
     out["until"], out["count"] = until, count
+    out["moved"], out["deleted"] = _exceptions(value, zone, all_day)
     return out
 
 
@@ -351,7 +391,7 @@ def normalize(fields: Mapping[str, Any]) -> dict[str, Any]:
     out["sensitivity"] = choice("sensitivity", fields.get("sensitivity"), SENSITIVITY, "normal")
     out["show_as"] = choice("show_as", fields.get("show_as"), SHOW_AS, "busy")
     out["attendees"] = _attendees(fields.get("attendees"))
-    out["recurrence"] = _recurrence(fields.get("recurrence"), first_date)
+    out["recurrence"] = _recurrence(fields.get("recurrence"), first_date, zone, out["all_day"])
     return out
 
 
@@ -457,6 +497,17 @@ def _number_name(names: tuple[str, ...], value: Any) -> str | None:
     return str(value).lower().replace("weekendday", "weekend_day")
 
 
+def _erp_exceptions(item: Any, zone: dt.tzinfo, all_day: bool) -> dict[str, list[Any]]:
+    moved = []
+    for occurrence in item.modified_occurrences or ():
+        end = occurrence.end
+        if all_day and end is not None:  # the exclusive midnight after the occurrence's last day
+            last = date_value("end", end, zone)
+            end = last - dt.timedelta(days=1) if last is not None else None
+        moved.append({"original_start": occurrence.original_start, "start": occurrence.start, "end": end})
+    return {"moved": moved, "deleted": [d.start for d in item.deleted_occurrences or ()]}
+
+
 def _erp_recurrence(rec: Any) -> dict[str, Any] | None:
     if rec is None or rec.pattern is None:
         return None
@@ -519,6 +570,9 @@ def to_erp(item: Any) -> dict[str, Any]:
         last = date_value("end", end, zoneinfo.ZoneInfo(zone))
         end = last - dt.timedelta(days=1) if last is not None else None
     minutes = item.reminder_minutes_before_start if item.reminder_is_set else None
+    recurrence = _erp_recurrence(item.recurrence)
+    if recurrence is not None:
+        recurrence.update(_erp_exceptions(item, zoneinfo.ZoneInfo(zone), all_day))
     return normalize(
         {
             "subject": item.subject,
@@ -534,7 +588,7 @@ def to_erp(item: Any) -> dict[str, Any]:
             "sensitivity": _reverse(SENSITIVITY, item.sensitivity, "normal"),
             "show_as": _reverse(SHOW_AS, item.legacy_free_busy_status, "busy"),
             "attendees": list(_erp_attendees(item)),
-            "recurrence": _erp_recurrence(item.recurrence),
+            "recurrence": recurrence,
         }
     )
 
