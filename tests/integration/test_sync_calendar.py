@@ -566,3 +566,28 @@ def test_a_series_with_one_occurrence_moved_and_one_deleted(erp: StubHost, emu: 
     assert final.fields["recurrence"]["deleted"] == [dt.datetime(2024, 4, 1, 9, tzinfo=BERLIN)]
     quiet = sync()
     assert (quiet.to_erp.updated, quiet.to_exchange.updated, quiet.requests) == (0, 0, 1)
+
+
+def test_a_dropped_connection_after_create_leaves_no_duplicate_event_or_task(
+    erp: StubHost, emu: Emulator, pim_service: SyncService, anna: ExchangeSettings
+) -> None:
+    erp.records("appointment", "anna").put(None, FULL, None)
+    erp.records("appointment", "anna").put(
+        None,
+        {"subject": "Ganztags", "all_day": True, "start": dt.date(2024, 3, 31), "timezone": "Europe/Berlin"},
+        None,
+    )
+    erp.records("task", "anna").put(None, {"subject": "Nachfassen", "status": "completed"}, None)
+    emu.inject("drop_after", operation="CreateItem", count=2)
+    for name in ("calendar", "tasks"):
+        with pytest.raises(Exception):  # noqa: B017, PT011 - the connection dropped: whatever the client raises
+            pim_service.sync_user(anna, [name])
+    assert (len(emu.items(ALICE, "calendar")), len(emu.items(ALICE, "tasks"))) == (2, 1)  # applied
+    reports = pim_service.sync_user(anna)
+    assert [(r.item_type, r.recovered, r.to_exchange.created, r.errors) for r in reports] == [
+        ("calendar", 2, 0, []),
+        ("tasks", 1, 0, []),
+    ]
+    assert (len(emu.items(ALICE, "calendar")), len(emu.items(ALICE, "tasks"))) == (2, 1)
+    for report in pim_service.sync_user(anna):
+        assert (report.to_exchange.created, report.to_exchange.updated, report.to_erp.updated) == (0, 0, 0)

@@ -299,3 +299,17 @@ def test_exceptions_are_canonical_and_checked() -> None:
             {**FULL, "recurrence": {"pattern": "daily", "moved": [{"start": "2024-04-02T12:00"}]}}
         )
     assert info.value.field == "recurrence.moved[0]"
+
+
+def test_both_modules_register_their_item_type_through_our_hook() -> None:
+    from erp_exchange_plugin.manager import BUILTIN_PLUGINS, ExtensionManager
+
+    modules = (
+        *BUILTIN_PLUGINS,
+        "erp_exchange_plugin.item_types.calendar",
+        "erp_exchange_plugin.item_types.tasks",
+    )
+    manager = ExtensionManager(entry_points=False, builtins=dict.fromkeys(modules))
+    types = manager.item_types
+    assert {"contacts", "calendar", "tasks"} <= set(types)
+    assert (types["calendar"].erp_entity, types["tasks"].erp_entity) == ("appointment", "task")
