@@ -591,3 +591,60 @@ def test_a_dropped_connection_after_create_leaves_no_duplicate_event_or_task(
     assert (len(emu.items(ALICE, "calendar")), len(emu.items(ALICE, "tasks"))) == (2, 1)
     for report in pim_service.sync_user(anna):
         assert (report.to_exchange.created, report.to_exchange.updated, report.to_erp.updated) == (0, 0, 0)
+
+
+def test_a_localised_windows_zone_id_from_another_client_is_understood(
+    erp: StubHost, emu: Emulator, sync: Sync, outlook: Outlook
+) -> None:
+    german = EWSTimeZone.no_cache("Europe/Berlin")  # not the shared cached instance
+    german.ms_id, german.ms_name = (
+        "Mitteleuropäische Zeit",
+        "",
+    )  # a German third-party client (exchangelib#1197)
+    start = EWSDateTime(2024, 7, 1, 9, 0, tzinfo=EWSTimeZone("Europe/Berlin"))
+    CalendarItem(
+        folder=outlook("Europe/Berlin").calendar,
+        subject="Lokalisiert",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        _start_timezone=german,
+        _end_timezone=german,
+    ).save()
+    sync()
+    fields = appointments(erp)["Lokalisiert"].fields
+    assert (fields["start"], fields["timezone"]) == (
+        dt.datetime(2024, 7, 1, 9, tzinfo=BERLIN),
+        "Europe/Berlin",
+    )
+
+
+def test_switching_all_day_on_and_off_on_either_side(
+    erp: StubHost, emu: Emulator, sync: Sync, outlook: Outlook
+) -> None:
+    store = erp.records("appointment", "anna")
+    record = store.put(None, {**FULL, "recurrence": None, "attendees": []}, None)
+    sync()
+    current = store.get(record.record_id)
+    assert current is not None
+    store.put(
+        record.record_id,
+        {**current.fields, "all_day": True, "start": dt.date(2024, 3, 25), "end": dt.date(2024, 3, 26)},
+        current.version,
+    )
+    assert sync().to_exchange.updated == 1
+    item = only_event(outlook("America/New_York"))
+    assert (item.is_all_day, item.start, item.end) == (True, dt.date(2024, 3, 25), dt.date(2024, 3, 26))
+    berlin = EWSTimeZone("Europe/Berlin")
+    item.is_all_day = False
+    item.start = EWSDateTime(2024, 3, 26, 14, 0, tzinfo=berlin)
+    item.end = EWSDateTime(2024, 3, 26, 15, 0, tzinfo=berlin)
+    item.save(update_fields=["is_all_day", "start", "end"])
+    assert sync().to_erp.updated == 1
+    got = store.get(record.record_id)
+    assert got is not None
+    assert (got.fields["all_day"], got.fields["start"]) == (
+        False,
+        dt.datetime(2024, 3, 26, 14, tzinfo=BERLIN),
+    )
+    quiet = sync()
+    assert (quiet.to_exchange.updated, quiet.to_erp.updated, quiet.requests) == (0, 0, 1)
