@@ -62,11 +62,20 @@ class TaskMachine(RuleBasedStateMachine):
         return Counter((f["subject"], f["status"], f["percent_complete"]) for f in normalized)
 
     def exchange_side(self) -> Counter[tuple[Any, ...]]:
+        """Exchange's tasks, canonical: Outlook may leave a pair Exchange has no rule for
+        (Completed at 0 %, found by this test), which the sync promises to agree on canonically."""
         names = {ews: erp for erp, ews in tasks.STATUS.items()}
-        return Counter(
-            (v.fields["Subject"], names[v.fields["Status"]], int(float(v.fields["PercentComplete"])))
+        normalized = (
+            tasks.normalize(
+                {
+                    "subject": v.fields["Subject"],
+                    "status": names[v.fields["Status"]],
+                    "percent_complete": int(float(v.fields["PercentComplete"])),
+                }
+            )
             for v in self.emu.items(ALICE, "tasks")
         )
+        return Counter((f["subject"], f["status"], f["percent_complete"]) for f in normalized)
 
     @rule(subject=subjects, status=statuses, percent=percents)
     def erp_create(self, subject: str, status: str, percent: int) -> None:

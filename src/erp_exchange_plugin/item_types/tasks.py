@@ -28,6 +28,9 @@ the ERP sent and nothing bounces back and forth:
 3. ``status`` not_started => ``percent_complete`` 0;
 4. ``due_date`` before ``start_date`` => ``due_date`` = ``start_date``.
 
+The same rules read Exchange's side, so a pair Exchange has no rule for (an Outlook user
+lowering a completed task to 0 %) is seen as completed at 100 % on both sides.
+
 Task dates are calendar dates: exchangelib sends them as midnight UTC and reads the date part
 back, so they do not shift with anyone's time zone. Recurring tasks, the completion date and
 the work/billing fields are not mapped.
