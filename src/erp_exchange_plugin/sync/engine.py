@@ -342,7 +342,7 @@ class _Run:
                 continue
             erp_id = self.by_ex.get(change.ex_id)
             pair = self.pairs.get(erp_id) if erp_id is not None else None
-            if pair is None or pair.ex_change_key != change.change_key:
+            if pair is None or pair.ex_change_key != change.change_key or pair.ex_fp is None:
                 unknown.append(change)
         fetched = {c.ex_id: c for c in self.job.folder.fetch(unknown)} if unknown else {}
         return [
@@ -620,6 +620,7 @@ class _Run:
                 self.report.errors.append(f"{record.record_id}: Exchange refused to create it: {result}")
                 continue
             self.report.to_exchange.created += 1
+            exact = self.round_trips(fields)
             self.stage(
                 batch,
                 Pair(
@@ -630,26 +631,45 @@ class _Run:
                     fp,
                     result.id,
                     result.changekey,
-                    fp,
-                    content=snapshot(fields),
+                    fp if exact else None,  # not exact: the echo pull reads it back and compares
+                    content=snapshot(fields) if exact else None,
                 ),
             )
+
+    def round_trips(self, fields: Mapping[str, Any]) -> bool:
+        """True when Exchange stores ``fields`` exactly: what it would give back equals them. False for
+        content Exchange cannot hold as sent (for example a calendar series' read-only exceptions), whose
+        echo must then be read back and compared instead of being taken for ours."""
+        try:
+            item = self.mapping.item_class(**self.mapping.to_exchange(fields))
+            return self.fp(self.mapping.to_erp(item)) == self.fp(fields)
+        except Exception:
+            return False
+
+    def base_of(self, pair: Pair) -> dict[str, Any] | None:
+        """The content both sides held at the last sync, when Exchange still holds it."""
+        if not pair.content:
+            return None
+        try:
+            base = self.job.item_type.normalize(json.loads(pair.content))
+        except (RecordInvalid, ValueError):
+            return None
+        return base if self.fp(base) == pair.ex_fp else None
 
     def changed_values(self, pair: Pair, fields: Mapping[str, Any]) -> dict[str, Any]:
         """The Exchange attributes to send: only those that differ from the last synced content, when
         Exchange still holds that content (indexed fields such as phone numbers cost about 8 times a
         plain field on the wire: notes/performance.md); else all of them."""
         values = self.exchange_values(fields)
-        if not pair.content:
-            return values
-        try:
-            base = self.job.item_type.normalize(json.loads(pair.content))
-        except (RecordInvalid, ValueError):
-            return values
-        if self.fp(base) != pair.ex_fp:
+        base = self.base_of(pair)
+        if base is None:
             return values
         old = self.exchange_values(base)
-        return {k: v for k, v in values.items() if k not in old or old[k] != v}
+        changed = {k for k, v in values.items() if k not in old or old[k] != v}
+        for group in self.mapping.send_together:
+            if changed & set(group):
+                changed |= {k for k in group if k in values}
+        return {k: v for k, v in values.items() if k in changed}
 
     def update_exchange(self, batch: _Batch, updates: list[tuple[Pair, dict[str, Any], str]]) -> None:
         if not updates:
@@ -658,9 +678,8 @@ class _Run:
         requests: list[tuple[str, str | None, dict[str, Any]]] = []
         for pair, fields, fp in updates:
             values = self.changed_values(pair, fields)
-            if not values:  # nothing Exchange holds differs: only our bookkeeping moves
-                current = self.pairs.get(pair.erp_id, pair)
-                self.stage(batch, replace(current, ex_fp=fp, erp_fp=fp, content=snapshot(fields)))
+            if not values:
+                self.nothing_to_send(batch, pair, fields, fp)
                 continue
             sendable.append((pair, fields, fp))
             requests.append((pair.ex_id or "", pair.ex_change_key, values))
@@ -680,17 +699,46 @@ class _Run:
             ex_id, change_key = result
             self.report.to_exchange.updated += 1
             current = self.pairs.get(pair.erp_id, pair)
+            exact = self.round_trips(fields)
             self.stage(
                 batch,
                 replace(
                     current,
                     ex_id=ex_id,
                     ex_change_key=change_key,
-                    ex_fp=fp,
+                    ex_fp=fp if exact else None,  # not exact: the echo pull reads it back and compares
                     erp_fp=fp,
-                    content=snapshot(fields),
+                    content=snapshot(fields) if exact else current.content,
                 ),
             )
+
+    def nothing_to_send(self, batch: _Batch, pair: Pair, fields: dict[str, Any], fp: str) -> None:
+        """Every field Exchange can take already holds the ERP's value. If the ERP's content still
+        differs, it changed what Exchange cannot hold (read-only there): Exchange's version is put back."""
+        current = self.pairs.get(pair.erp_id, pair)
+        if fp == current.ex_fp:
+            self.stage(batch, replace(current, erp_fp=fp, content=snapshot(fields)))
+            return
+        base = self.base_of(current)
+        record = self.job.records.get(pair.erp_id)
+        if base is None or record is None:
+            return
+        try:
+            written = self.job.records.put(record.record_id, {**record.fields, **base}, record.version)
+        except (VersionConflict, RecordNotFound):
+            return  # changed again meanwhile: the next run looks again
+        self.report.to_erp.updated += 1
+        self.log.info("ERP change Exchange cannot hold was put back", erp_id=pair.erp_id)
+        written_fields = self.erp_fields(written)
+        self.stage(
+            batch,
+            replace(
+                current,
+                erp_version=written.version,
+                erp_fp=self.fp(written_fields) if written_fields is not None else None,
+                content=snapshot(base),
+            ),
+        )
 
     # -- 4. deletions ------------------------------------------------------------------------------
 
