@@ -37,6 +37,7 @@ from erp_exchange_plugin.ews import transport
 from erp_exchange_plugin.log import get_logger
 from erp_exchange_plugin.plugin_types import EwsMapping, ItemType, RecordInvalid
 from erp_exchange_plugin.state import Cursor, Pair, StateStore
+from erp_exchange_plugin.state.store import UNLOADED
 from erp_exchange_plugin.sync.exchange import Change, ExchangeFolder
 from erp_exchange_plugin.sync.guard import DeleteGuard
 from erp_exchange_plugin.sync.merge import snapshot, three_way
@@ -180,6 +181,10 @@ class _Run:
                 state.forget_intent(intent_id)
             if cursor is not None:
                 state.put_cursor(self.u, self.t, cursor)
+        for erp_id, pair in batch.pairs.items():
+            # committed: drop the content from memory (50,000 contacts would hold ~60 MB of it)
+            if pair is not None and pair.content != UNLOADED and self.pairs.get(erp_id) is pair:
+                self.pairs[erp_id] = replace(pair, content=UNLOADED)
 
     def alert(self, code: str, message: str) -> None:
         if self.job.alerts is not None:
@@ -457,7 +462,8 @@ class _Run:
         erp_id = record.record_id
         side = winner(self.policy, record.modified_at, getattr(item, "last_modified_time", None))
         kept = "Exchange" if side == EXCHANGE else "ERP"
-        base = json.loads(pair.content) if pair.content else None
+        content = self.content_of(pair)
+        base = json.loads(content) if content else None
         if base is None:
             self.report.conflicts.append(
                 f"{erp_id}: changed on both sides; {self.policy.value} -> {kept} version kept"
@@ -646,12 +652,19 @@ class _Run:
         except Exception:
             return False
 
+    def content_of(self, pair: Pair) -> str | None:
+        """The pair's content, read from the state store when the in-memory pair does not hold it."""
+        if pair.content == UNLOADED:
+            return self.job.state.content(self.u, self.t, pair.erp_id)
+        return pair.content
+
     def base_of(self, pair: Pair) -> dict[str, Any] | None:
         """The content both sides held at the last sync, when Exchange still holds it."""
-        if not pair.content:
+        content = self.content_of(pair)
+        if not content:
             return None
         try:
-            base = self.job.item_type.normalize(json.loads(pair.content))
+            base = self.job.item_type.normalize(json.loads(content))
         except (RecordInvalid, ValueError):
             return None
         return base if self.fp(base) == pair.ex_fp else None
