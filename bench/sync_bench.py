@@ -32,7 +32,7 @@ items in the mailbox, display names), reports without errors.
 
 Run::
 
-    uv run python bench/sync_bench.py                 # everything, 3 rounds (about 15 minutes)
+    uv run python bench/sync_bench.py                 # everything, 3 rounds (about 10 minutes)
     uv run python bench/sync_bench.py --quick         # small sizes, 1 round (a smoke test)
     uv run python bench/sync_bench.py --only initial --rounds 5
 
@@ -440,15 +440,27 @@ def bare_account(info: dict[str, Any], mailbox: str) -> Any:
 
 
 def worker_bulk_create(spec: dict[str, Any]) -> dict[str, Any]:
-    """Scenario 1 (b): a bare exchangelib ``bulk_create`` of the same contacts, 100 per request."""
+    """Scenario 1 (b): a bare exchangelib ``bulk_create`` of the same contacts, 100 per request.
+
+    With ``spec["stamped"]`` each contact also carries the plugin's two extended properties (ERP id,
+    installation id), to measure what the stamps cost exchangelib (bench/sync_fix_prototypes.py).
+    """
     info, mailbox, n = spec["emulator"], spec["mailbox"], spec["n"]
     admin = Admin(info)
     records = make_addresses(n)
+    stamped = bool(spec.get("stamped"))
+    if stamped:
+        from erp_exchange_plugin.ews import properties
+
+        properties.register()
     admin.clear_log()
     with Meter(info["pid"]) as meter:
         account = bare_account(info, mailbox)
         folder = account.contacts
         items = [plain_contact(account, folder, r) for r in records]
+        if stamped:
+            for i, item in enumerate(items):
+                item.erp_id, item.erp_installation = f"erp-{i}", "bench-installation"
         results = list(account.bulk_create(folder=folder, items=items, chunk_size=100))
     log = admin.log()
     failed = [r for r in results if isinstance(r, Exception)]
@@ -456,6 +468,8 @@ def worker_bulk_create(spec: dict[str, Any]) -> dict[str, Any]:
     items_there = admin.items(mailbox)
     names = Counter(i["fields"].get("DisplayName") for i in items_there)
     check(names == Counter(r["display_name"] for r in records), f"mailbox holds {len(items_there)} items")
+    if stamped:
+        check(all(len(i["extended"]) >= 2 for i in items_there), "an item lacks the stamps")
     account.protocol.close()
     return {
         **meter.as_dict(),
@@ -463,7 +477,7 @@ def worker_bulk_create(spec: dict[str, Any]) -> dict[str, Any]:
         "requests": sum(ews_counts(log, info["latency_ms"]).values()),
         "operations": ews_counts(log, info["latency_ms"]),
         "token_requests": log["counts"].get("token", 0),
-        "verified": "results, mailbox count + display names",
+        "verified": "results, mailbox count + display names" + (" + stamps" if stamped else ""),
     }
 
 
