@@ -14,8 +14,12 @@ exist to show how much a proposed fix would buy before anyone writes it for real
   process. Compared with the plugin as it is on the tick benchmark (first sync of 200 users, a
   no-change tick, a tick after a restart).
 
+- ``phases``: no fix, the diagnosis behind ``echo``: wall and CPU of each step of the plugin's
+  initial sync (timers wrapped around the engine's steps, unprofiled).
+
 Run::
 
+    uv run python bench/sync_fix_prototypes.py phases --contacts 5000
     uv run python bench/sync_fix_prototypes.py echo --contacts 5000 --rounds 3
     uv run python bench/sync_fix_prototypes.py folders --users 200
 """
@@ -95,7 +99,43 @@ def patch_folder_lookup_without_class_lock() -> None:
     exchange.ExchangeFolder.folder = property(folder)  # type: ignore[method-assign,assignment]
 
 
+def time_engine_phases() -> list[dict[str, Any]]:
+    """Wrap the engine's steps (``_Run.recover`` ... ``apply_deletes``) with wall and CPU timers."""
+    import functools
+    import time
+
+    from erp_exchange_plugin.sync import engine
+
+    phases: list[dict[str, Any]] = []
+
+    def timed(name: str) -> None:
+        step = getattr(engine._Run, name)
+
+        @functools.wraps(step)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return step(self, *args, **kwargs)
+            finally:
+                phases.append(
+                    {
+                        "step": name + ("" if name != "pull" or len(phases) < 2 else " (echo)"),
+                        "wall": time.perf_counter() - wall,
+                        "cpu": time.process_time() - cpu,
+                    }
+                )
+
+        setattr(engine._Run, name, wrapper)
+
+    for name in ("recover", "refuse_foreign", "pull", "push", "apply_deletes"):
+        timed(name)
+    return phases
+
+
 def worker(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
+    if mode == "phases":
+        phases = time_engine_phases()
+        return {**sb.worker_plugin_initial(spec), "phases": phases}
     if mode == "echo-patched":
         patch_echo_ids_only()
     if mode == "folders-patched":
@@ -169,9 +209,22 @@ def folders(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def phases(args: argparse.Namespace) -> dict[str, Any]:
+    mailbox = "bench@example.com"
+    with sb.emulator([mailbox], args.latency_ms) as emu:
+        result = run("phases", {"emulator": emu.info, "mailbox": mailbox, "n": args.contacts})
+    print(f"\n### The plugin's initial sync of {args.contacts:,}, step by step (one run, unprofiled)\n")
+    print("| step | wall s | client CPU s |")
+    print("|---|---:|---:|")
+    for phase in result["phases"]:
+        print(f"| {phase['step']} | {phase['wall']:.2f} | {phase['cpu']:.2f} |")
+    print(f"| whole run | {result['wall']:.2f} | {result['cpu']:.2f} |")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("prototype", nargs="?", choices=["echo", "folders"])
+    parser.add_argument("prototype", nargs="?", choices=["echo", "folders", "phases"])
     parser.add_argument("--contacts", type=int, default=5000)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
@@ -186,8 +239,8 @@ def main() -> None:
         print(json.dumps(worker(args.worker, json.loads(sys.stdin.read()))))
         return
     if args.prototype is None:
-        parser.error("choose a prototype: echo or folders")
-    result = {"echo": echo, "folders": folders}[args.prototype](args)
+        parser.error("choose a prototype: echo, folders or phases")
+    result = {"echo": echo, "folders": folders, "phases": phases}[args.prototype](args)
     path = args.json or sb.RESULTS / f"sync_fix_{args.prototype}.json"
     path.write_text(json.dumps({"machine": sb.machine(), "runs": result}, indent=2, default=str) + "\n")
     print(f"\nWritten: {path}")
