@@ -119,7 +119,8 @@ def time_engine_phases() -> list[dict[str, Any]]:
             finally:
                 phases.append(
                     {
-                        "step": name + ("" if name != "pull" or len(phases) < 2 else " (echo)"),
+                        "step": name
+                        + (" (echo)" if name == "pull" and any(p["step"] == "push" for p in phases) else ""),
                         "wall": time.perf_counter() - wall,
                         "cpu": time.process_time() - cpu,
                     }
