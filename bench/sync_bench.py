@@ -42,7 +42,9 @@ Results go to stdout as Markdown tables and to ``bench/results/sync_bench.json``
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import logging
 import math
@@ -815,9 +817,26 @@ def worker_make_state(spec: dict[str, Any]) -> dict[str, Any]:
     return {"path": spec["path"], "items": spec["n"]}
 
 
+def plugin_dir() -> Path:
+    """Where ``erp_exchange_plugin`` is imported from, found without importing it."""
+    spec = importlib.util.find_spec("erp_exchange_plugin")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("erp_exchange_plugin is not importable")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def state_format() -> str:
+    """A digest of the emulator's state-file code, so that a cached state file matches the emulator.
+
+    Found without importing the package (this process stays small, see ``worker_make_state``).
+    """
+    source = plugin_dir() / "testing" / "emulator" / "state.py"
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+
+
 def scenario_memory(args: argparse.Namespace) -> dict[str, Any]:
     n, mailbox = args.big, "big@example.com"
-    cache = Path(tempfile.gettempdir()) / f"sync-bench-state-{n}.json"
+    cache = Path(tempfile.gettempdir()) / f"sync-bench-state-{n}-{state_format()}.json"
     if not cache.exists():
         started = time.perf_counter()
         run_worker("make_state", {"path": str(cache), "mailbox": mailbox, "n": n})
@@ -881,6 +900,9 @@ def machine() -> dict[str, Any]:
         "cpu": model,
         "python": sys.version.split()[0],
         "exchangelib": importlib.metadata.version("exchangelib"),
+        "plugin_source": str(
+            next(iter(importlib.util.find_spec("erp_exchange_plugin").submodule_search_locations))
+        ),  # type: ignore[union-attr]
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
