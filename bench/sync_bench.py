@@ -101,7 +101,7 @@ WORDS = [
 
 def make_addresses(n: int, seed: int = 5) -> list[dict[str, Any]]:
     """N ERP address records (the stub host's ``address`` fields), deterministic for a seed."""
-    rng = random.Random(seed)  # noqa: S311 - test data, not cryptography
+    rng = random.Random(seed)
     out = []
     for i in range(n):
         given, surname = rng.choice(GIVEN), rng.choice(SURNAMES)
