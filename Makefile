@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 EXAMPLES := examples/erp-exchange-distribution-lists
 
-.PHONY: setup demo test lint typecheck pytest examples clean
+.PHONY: setup demo test lint typecheck pytest examples bench clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
@@ -38,6 +38,10 @@ examples: setup
 	done
 
 test: lint typecheck pytest examples
+
+bench: setup
+	$(UV) sync --locked --all-packages --group bench
+	$(UV) run --locked --group bench python bench/run_all.py
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

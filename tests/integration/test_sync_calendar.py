@@ -38,6 +38,7 @@ from exchangelib.recurrence import (
 from erp_exchange_plugin.ews import transport
 from erp_exchange_plugin.item_types import calendar, tasks
 from erp_exchange_plugin.settings import SECTION, ExchangeSettings
+from erp_exchange_plugin.settings.host import resolve_user
 from erp_exchange_plugin.sync.report import RunReport
 from erp_exchange_plugin.sync.service import SyncService
 from erp_exchange_plugin.testing import StubHost
@@ -658,3 +659,24 @@ def test_switching_all_day_on_and_off_on_either_side(
     )
     quiet = sync()
     assert (quiet.to_exchange.updated, quiet.to_erp.updated, quiet.requests) == (0, 0, 1)
+
+
+def test_invitations_are_sent_only_when_the_settings_say_so(erp: StubHost, emu: Emulator) -> None:
+    erp.set_tenant_settings(
+        SECTION,
+        emulator_tenant_settings(
+            emu, item_types={"calendar": {**WIDE_WINDOW["calendar"], "send_invitations": True}}
+        ),
+    )
+    settings = resolve_user(erp, "anna").settings
+    assert settings is not None
+    assert settings.item_type("calendar").send_invitations is True
+    erp.records("appointment", "anna").put(None, {**FULL, "attendees": [{"email": BOB}]}, None)
+    service = SyncService(erp, {"calendar": calendar.item_type()})
+    emu.request_log.clear()
+    try:
+        service.sync_user(settings, ["calendar"])
+    finally:
+        service.close()
+    (create,) = [e for e in emu.request_log.entries() if e.operation == "CreateItem"]
+    assert create.attributes["SendMeetingInvitations"] == "SendToAllAndSaveCopy"

@@ -85,7 +85,8 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
         "item_types",
         "Per item type (`contacts`, `calendar`, `tasks`, ...): `enabled`, `direction` (`both`, `erp_to_exchange`, "
         "`exchange_to_erp`), `conflict_policy` (`newest_wins`, `erp_wins`, `exchange_wins`), `window_past_days`, "
-        "`window_future_days` (items outside the window are not copied). Locked as a whole.",
+        "`window_future_days` (items outside the window are not copied), `send_invitations` (calendar; off by default). "
+        "Locked as a whole.",
         {},
     ),
     SettingSpec("mail_interval_minutes", "Minutes between two mail fetches (1-1440).", 5),

@@ -23,7 +23,14 @@ from marshmallow import ValidationError
 from erp_exchange_plugin.sync.policy import DEFAULT_POLICY, ConflictPolicy, Direction
 
 NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,62}")
-OPTIONS: Final = ("enabled", "direction", "conflict_policy", "window_past_days", "window_future_days")
+OPTIONS: Final = (
+    "enabled",
+    "direction",
+    "conflict_policy",
+    "window_past_days",
+    "window_future_days",
+    "send_invitations",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +47,14 @@ class ItemTypeSettings:
     conflict_policy: ConflictPolicy = DEFAULT_POLICY
     window_past_days: int | None = None
     window_future_days: int | None = None
+    send_invitations: bool = False
+    """Calendar: let Exchange send meeting invitations and cancellations for what the sync writes
+    (never by default: a first sync must not re-invite everybody)."""
 
 
 def _option(name: str, key: str, value: Any) -> Any:
     where = f"{name}.{key}"
-    if key == "enabled":
+    if key in ("enabled", "send_invitations"):
         if not isinstance(value, bool):
             raise ValidationError(f"{where} must be true or false")
         return value
@@ -96,6 +106,7 @@ def to_settings(merged: Mapping[str, Mapping[str, Any]]) -> tuple[tuple[str, Ite
                     conflict_policy=ConflictPolicy(options.get("conflict_policy", DEFAULT_POLICY.value)),
                     window_past_days=options.get("window_past_days"),
                     window_future_days=options.get("window_future_days"),
+                    send_invitations=bool(options.get("send_invitations", False)),
                 ),
             )
         )

@@ -20,6 +20,7 @@ from exchangelib.items import (
     MOVE_TO_DELETED_ITEMS,
     NEVER_OVERWRITE,
     SAVE_ONLY,
+    SEND_TO_ALL_AND_SAVE_COPY,
     SEND_TO_NONE,
 )
 from exchangelib.properties import ItemId
@@ -66,10 +67,14 @@ class Page:
 class ExchangeFolder:
     """The folder an item type lives in, in one mailbox."""
 
-    def __init__(self, conn: Connection, mapping: EwsMapping, retry: RetryPolicy) -> None:
+    def __init__(
+        self, conn: Connection, mapping: EwsMapping, retry: RetryPolicy, *, send_invitations: bool = False
+    ) -> None:
         self.conn = conn
         self.mapping = mapping
         self.retry = retry
+        self.send = SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE
+        """Meeting invitations and cancellations: never, unless the item type's settings ask for them."""
         self._folder: Any = None
 
     @property
@@ -241,7 +246,7 @@ class ExchangeFolder:
                 folder=self.folder,
                 items=items,
                 message_disposition=SAVE_ONLY,
-                send_meeting_invitations=SEND_TO_NONE,
+                send_meeting_invitations=self.send,
             )
         )
 
@@ -251,7 +256,7 @@ class ExchangeFolder:
                 items=pairs,
                 conflict_resolution=NEVER_OVERWRITE,
                 message_disposition=SAVE_ONLY,
-                send_meeting_invitations_or_cancellations=SEND_TO_NONE,
+                send_meeting_invitations_or_cancellations=self.send,
                 suppress_read_receipts=True,
             )
         )
@@ -261,7 +266,7 @@ class ExchangeFolder:
             self.account.bulk_delete(
                 ids=[(i, None) for i in ex_ids],
                 delete_type=MOVE_TO_DELETED_ITEMS,
-                send_meeting_cancellations=SEND_TO_NONE,
+                send_meeting_cancellations=self.send,
                 affected_task_occurrences=ALL_OCCURRENCES,
                 suppress_read_receipts=True,
             )

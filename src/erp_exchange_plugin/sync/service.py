@@ -126,7 +126,12 @@ class SyncService:
                 item_type=item_type,
                 records=records,
                 state=self.state,
-                folder=ExchangeFolder(conn, item_type.backends["ews"], retry),  # type: ignore[arg-type]
+                folder=ExchangeFolder(
+                    conn,
+                    item_type.backends["ews"],  # type: ignore[arg-type]
+                    retry,
+                    send_invitations=options.send_invitations,
+                ),
                 policy=self.policy or options.conflict_policy,
                 guard=guard,
                 alerts=self.host.alerts,
