@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from exchangelib import errors as ex
 from exchangelib.fields import FieldPath
+from exchangelib.folders import BaseFolder
 from exchangelib.items import (
     ALL_OCCURRENCES,
     ID_ONLY,
@@ -39,6 +40,29 @@ if ex.ErrorIrresolvableConflict not in UpdateItem.ERRORS_TO_CATCH_IN_RESPONSE:
         *UpdateItem.ERRORS_TO_CATCH_IN_RESPONSE,
         ex.ErrorIrresolvableConflict,
     )
+
+
+class _IdsOnlySyncFolderItems(SyncFolderItems):  # type: ignore[misc]
+    """SyncFolderItems that reads only each change's item id, change key and item class.
+
+    exchangelib builds a full item object for every change (visiting every field of the model); for
+    the echoes of our own writes we need ids only, which this reads straight from the XML.
+    """
+
+    def _elem_to_obj(self, elem: Any) -> tuple[str, tuple[str | None, str | None, type | None]]:
+        change_type = self.change_types_map[elem.tag]
+        if change_type == self.READ_FLAG_CHANGE:
+            return change_type, (None, None, None)
+        if change_type == self.DELETE:
+            id_elem = elem.find(ItemId.response_tag())
+            return change_type, (id_elem.get("Id"), id_elem.get("ChangeKey"), None)
+        item_elem = elem[0]
+        id_elem = item_elem.find(ItemId.response_tag())
+        return change_type, (
+            id_elem.get("Id"),
+            id_elem.get("ChangeKey"),
+            BaseFolder.item_model_from_tag(item_elem.tag),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +151,7 @@ class ExchangeFolder:
         fields: set[FieldPath] = set() if ids_only else self._additional_fields()
         state = sync_state
         while True:
-            svc = SyncFolderItems(account=self.account)
+            svc = (_IdsOnlySyncFolderItems if ids_only else SyncFolderItems)(account=self.account)
 
             def fetch(current: str | None = state, service: Any = svc) -> list[Any]:
                 return list(
@@ -143,7 +167,15 @@ class ExchangeFolder:
                 )
 
             raw = self.retry.call(self.conn, fetch, passthrough=(ex.ErrorInvalidSyncStateData,))
-            changes = [c for c in (self._change(kind, obj) for kind, obj in raw) if c is not None]
+            if ids_only:
+                changes = [
+                    Change(kind, ex_id, ck, None)
+                    for kind, (ex_id, ck, cls) in raw
+                    if kind in ("create", "update", "delete")
+                    and (cls is None or issubclass(cls, self.mapping.item_class))
+                ]
+            else:
+                changes = [c for c in (self._change(kind, obj) for kind, obj in raw) if c is not None]
             # a folder holds other kinds too (distribution lists among contacts): each item type sees its own
             changes = [c for c in changes if c.item is None or isinstance(c.item, self.mapping.item_class)]
             new_state = str(svc.sync_state)
