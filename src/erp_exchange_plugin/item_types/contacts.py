@@ -269,7 +269,17 @@ def item_type() -> ItemType:
         name="contacts",
         erp_entity="address",
         description="ERP addresses <-> Exchange contacts",
-        backends={"ews": EwsMapping("contacts", Contact, EWS_FIELDS, to_exchange, to_erp)},
+        backends={
+            "ews": EwsMapping(
+                "contacts",
+                Contact,
+                EWS_FIELDS,
+                to_exchange,
+                to_erp,
+                # every field round-trips (tests/unit/test_contacts_mapping.py proves it for any record)
+                stores_exactly=lambda fields: True,
+            )
+        },
         normalize=normalize,
     )
 

@@ -646,6 +646,8 @@ class _Run:
         """True when Exchange stores ``fields`` exactly: what it would give back equals them. False for
         content Exchange cannot hold as sent (for example a calendar series' read-only exceptions), whose
         echo must then be read back and compared instead of being taken for ours."""
+        if self.mapping.stores_exactly is not None:
+            return self.mapping.stores_exactly(fields)
         try:
             item = self.mapping.item_class(**self.mapping.to_exchange(fields))
             return self.fp(self.mapping.to_erp(item)) == self.fp(fields)
