@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from erp_exchange_plugin.log import get_logger
-from erp_exchange_plugin.mail import fetch_mailbox
 from erp_exchange_plugin.manager import ExtensionManager
+from erp_exchange_plugin.scheduler.mail import fetch_scheduled
 from erp_exchange_plugin.scheduler.tick import Ticker
 from erp_exchange_plugin.settings import SECTION, AuthMode
 from erp_exchange_plugin.settings.host import resolve_user
@@ -38,6 +38,8 @@ class ExchangePlugin:
         self._extensions = extensions
         self._services: dict[str, SyncService] = {}
         self._lock = threading.Lock()
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """The mail scheduler's clock (``on_mail_fetch`` gets no time from the host; tests replace it)."""
 
     @property
     def extensions(self) -> ExtensionManager:
@@ -87,10 +89,17 @@ class ExchangePlugin:
 
     @hookimpl
     def on_mail_fetch(self, host: HostServices, mailbox: Mailbox) -> MailFetchReport | None:
-        """Fetch one mailbox if we provide its protocol (see the spec in erp_hookspecs)."""
+        """Fetch one mailbox if we provide its protocol, under its lease and back-off (scheduler/mail.py)."""
         if mailbox.protocol not in self.extensions.mail_providers:
             return None
-        return fetch_mailbox(host, mailbox, self.extensions.mail_providers, tokens=self._xoauth2_tokens(host))
+        return fetch_scheduled(
+            host,
+            mailbox,
+            self.extensions.mail_providers,
+            self.service(host).state.db,
+            now=self.clock(),
+            tokens=self._xoauth2_tokens(host),
+        )
 
     def _xoauth2_tokens(self, host: HostServices) -> Callable[[Mailbox], Callable[[], str] | None]:
         """XOAUTH2 tokens for a mailbox: the app token of its user's ``oauth_app`` Exchange settings."""
