@@ -67,6 +67,12 @@ class AuthenticationFailed(ExchangeError):
     permanent = True
 
 
+class IdentityPlatformBusy(ExchangeError):
+    """The identity platform throttled us (HTTP 429, AADSTS50196) or failed transiently (AADSTS90033)."""
+
+    code = "auth.busy"
+
+
 class HostUnreachable(ExchangeError):
     """No connection to the server (DNS, refused, timeout)."""
 

@@ -72,6 +72,16 @@ def test_a_permanent_error_disables_the_user_at_once_with_one_alert(host: StubHo
     assert "erp-exchange enable --user dora" in alert.message
 
 
+def test_a_throttled_identity_platform_is_transient_not_a_wrong_secret(host: StubHost, emu: Emulator) -> None:
+    host.set_user_features("dora", [])
+    emu.inject("server_busy", operation="token", count=None)
+    (run,) = tick(host, NOW).runs
+    assert run["code"] == "auth.busy"
+    assert run["state"] == "backing_off"
+    assert not host.raised_alerts()
+    assert state(host, "anna").next_due_at == NOW + timedelta(minutes=5)
+
+
 def test_transient_errors_back_off_then_disable_and_enable_brings_the_user_back(
     host: StubHost, emu: Emulator
 ) -> None:

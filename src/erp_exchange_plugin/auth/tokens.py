@@ -26,6 +26,7 @@ from erp_exchange_plugin.errors import (
     ConfigurationError,
     ExchangeError,
     HostUnreachable,
+    IdentityPlatformBusy,
     TlsUntrusted,
     UnknownApplication,
     UnknownTenant,
@@ -87,6 +88,12 @@ def _auth_error(result: Mapping[str, Any], settings: ExchangeSettings) -> Exchan
         return UnknownTenant(
             f"tenant {settings.tenant_id} does not exist at {settings.authority_host}: {description}",
             hint="check tenant_id (the Directory (tenant) ID)",
+        )
+    if error in ("temporarily_unavailable", "server_error") or codes & {50196, 90033}:
+        # throttled (HTTP 429) or a transient failure of the identity platform: the next run may work
+        return IdentityPlatformBusy(
+            f"the identity platform {settings.authority_host} is busy or failing ({error}): {description}",
+            hint="the scheduler retries with back-off",
         )
     return AuthenticationFailed(f"the identity platform refused a token ({error}): {description}")
 
