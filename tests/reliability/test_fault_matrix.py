@@ -89,6 +89,11 @@ FAULTS = [
         "malformed_xml", inject("malformed_xml", operation="CreateItem"), "backing_off", "ews.server_error"
     ),
     Fault(
+        "truncated_sync_page",
+        inject("truncated_xml", operation="SyncFolderItems"),
+        "ok",  # detected as truncated (not parsed as a shorter page), and retried: it is a read
+    ),
+    Fault(
         "truncated_after_write",
         inject("truncated_xml", operation="CreateItem"),
         "backing_off",

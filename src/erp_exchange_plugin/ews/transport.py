@@ -37,6 +37,14 @@ class ResponseTooLarge(ChunkedEncodingError):
     """The server sent more than :data:`MAX_RESPONSE_BYTES` in one response."""
 
 
+class ResponseTruncated(ChunkedEncodingError):
+    """An EWS response ended before its SOAP envelope did.
+
+    exchangelib parses with ``recover=True``: half a SyncFolderItems page would otherwise parse as a
+    shorter page with a new sync state, and the changes after the cut would be skipped for good.
+    """
+
+
 _lock = threading.Lock()
 _ca_by_origin: dict[str, str] = {}
 _counter = threading.local()
@@ -80,16 +88,25 @@ class ChunkedResponse(Response):
             raise ResponseTooLarge(
                 f"the server announced a response of {int(declared)} bytes (at most {limit} are read)"
             )
-        return _capped(parent.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode), limit)
+        soap = "xml" in self.headers.get("Content-Type", "") and urlsplit(
+            self.url or ""
+        ).path.lower().endswith(".asmx")
+        chunks = parent.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+        return _checked(chunks, limit, soap and not decode_unicode)
 
 
-def _capped(chunks: Any, limit: int) -> Any:
+def _checked(chunks: Any, limit: int, soap: bool) -> Any:
     seen = 0
+    tail = b""
     for chunk in chunks:
         seen += len(chunk)
         if seen > limit:
             raise ResponseTooLarge(f"the server sent more than {limit} bytes in one response")
+        if soap:
+            tail = (tail + chunk)[-64:]
         yield chunk
+    if soap and seen and not tail.rstrip().endswith(b"Envelope>"):
+        raise ResponseTruncated(f"the server's response ended before its SOAP envelope did ({seen} bytes)")
 
 
 class CaRoutingAdapter(HTTPAdapter):
