@@ -10,7 +10,9 @@ UV := $(PYTHON) -m uv
 export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test lint typecheck pytest soak clean
+EXAMPLES := examples/erp-exchange-distribution-lists
+
+.PHONY: setup demo test lint typecheck pytest examples soak clean
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet 'uv>=0.5'
@@ -30,7 +32,13 @@ typecheck: setup
 pytest: setup
 	$(UV) run --locked pytest
 
-test: lint typecheck pytest
+examples: setup
+	@for example in $(EXAMPLES); do \
+		echo "== $$example"; \
+		$(UV) run --locked --directory $$example pytest || exit 1; \
+	done
+
+test: lint typecheck pytest examples
 
 # Not part of `make test`: N timer ticks against the emulator with 10 % injected faults and edits on
 # both sides; prints items checked, duplicates, losses, conflicts, mean and worst tick time.

@@ -64,7 +64,7 @@ USER, PASSWORD = "bench", "bench-password-1"
 
 def make_messages(n: int, seed: int = 7) -> list[bytes]:
     """The message mix of performance.md, deterministic for a seed."""
-    rng = random.Random(seed)  # noqa: S311 - test data, not cryptography
+    rng = random.Random(seed)
     words = [
         bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(500)
     ]

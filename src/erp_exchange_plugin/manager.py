@@ -25,6 +25,8 @@ log = get_logger(__name__)
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "erp_exchange_plugin.item_types.contacts",
+    "erp_exchange_plugin.item_types.calendar",
+    "erp_exchange_plugin.item_types.tasks",
     "erp_exchange_plugin.mail.builtin",
 )
 """Modules of the built-in extensions, registered through the same hooks as third-party ones."""

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from erp_exchange_plugin.errors import ConfigurationError
+from erp_exchange_plugin.ews.account import Connection
 from erp_exchange_plugin.log import get_logger
 from erp_exchange_plugin.manager import ExtensionManager
 from erp_exchange_plugin.scheduler.mail import fetch_scheduled
@@ -99,7 +101,16 @@ class ExchangePlugin:
             self.service(host).state.db,
             now=self.clock(),
             tokens=self._xoauth2_tokens(host),
+            exchange=lambda box: self._exchange_connection(host, box),
         )
+
+    def _exchange_connection(self, host: HostServices, mailbox: Mailbox) -> Connection:
+        """The EWS connection of ``mailbox``'s user (for ``ews`` mailboxes)."""
+        resolution = resolve_user(host, mailbox.user_id)
+        if resolution.settings is None:
+            fields = ", ".join(sorted({f"{e.level} {e.field}" for e in resolution.errors}))
+            raise ConfigurationError(f"user {mailbox.user_id!r}: Exchange settings invalid ({fields})")
+        return self.service(host).connection(resolution.settings)
 
     def _xoauth2_tokens(self, host: HostServices) -> Callable[[Mailbox], Callable[[], str] | None]:
         """XOAUTH2 tokens for a mailbox: the app token of its user's ``oauth_app`` Exchange settings."""

@@ -48,6 +48,10 @@ class EwsMapping:
     :param fields: The exchangelib field names to fetch; nothing else is requested.
     :param to_exchange: ERP record fields -> exchangelib attribute values.
     :param to_erp: An exchangelib item -> ERP record fields.
+    :param send_together: Groups of exchangelib attributes that are sent together when any of them
+        changed: attributes whose values Exchange (or ``normalize``) ties to each other, such as a task's
+        status and percent complete, or an event's start, end, zones, all-day flag and recurrence. An
+        update otherwise sends only the attributes that changed since the last sync.
     """
 
     folder: str
@@ -55,6 +59,7 @@ class EwsMapping:
     fields: tuple[str, ...]
     to_exchange: Callable[[Mapping[str, Any]], Mapping[str, Any]]
     to_erp: Callable[[Any], Mapping[str, Any]]
+    send_together: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.fields:

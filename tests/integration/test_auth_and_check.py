@@ -238,3 +238,13 @@ def test_a_canary_secret_never_appears_in_any_output(
     assert CANARY not in haystack
     for step in bad.steps:
         assert CANARY not in (step.detail + str(step.hint))
+
+
+def test_basic_auth_for_on_premises_mode(emu: Emulator) -> None:
+    res = resolution(emu, {"auth_mode": "basic", "username": ALICE, "password": "alice-password"})
+    report = run_check(res, TokenProvider())
+    assert report.ok, report
+    assert [s.name for s in report.steps] == ["settings", "connect", "contacts", "calendar", "tasks", "inbox"]
+    wrong = resolution(emu, {"auth_mode": "basic", "username": ALICE, "password": "not-alice-password"})
+    step = failing_step(run_check(wrong, TokenProvider()))
+    assert step.code == AuthenticationFailed.code

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from erp_exchange_plugin.ews import transport
 from erp_exchange_plugin.ews.properties import PROPERTY_SET_ID
 from erp_exchange_plugin.item_types import contacts
 from erp_exchange_plugin.sync.report import RunReport
@@ -246,3 +247,67 @@ def test_a_second_installation_is_refused(erp: StubHost, emu: Emulator, sync: Sy
     assert "another installation" in report.stopped
     assert erp_records(erp) == {}
     assert erp.raised_alerts(code="sync.foreign_installation")
+
+
+def test_distribution_lists_in_the_contacts_folder_are_not_contacts(
+    erp: StubHost, emu: Emulator, sync: Sync
+) -> None:
+    emu.create_item(ALICE, "contacts", {"DisplayName": "Team list"}, kind="DistributionList")
+    emu.create_item(ALICE, "contacts", {"DisplayName": "Real Person"})
+    report = sync()
+    assert report.ok, report
+    assert report.to_erp.created == 1
+    assert set(erp_records(erp)) == {"Real Person"}
+
+
+def test_edits_of_different_fields_on_both_sides_are_merged(erp: StubHost, emu: Emulator, sync: Sync) -> None:
+    store = erp.records("address", "anna")
+    rec = store.put(None, address("Merge Me", job_title="Clerk", department="Sales"), None)
+    sync()
+    [item] = emu.items(ALICE, "contacts")
+    emu.update_item(ALICE, item.item_id, {"Department": "Marketing (Outlook)"})
+    current = store.get(rec.record_id)
+    assert current is not None
+    store.put(rec.record_id, {**current.fields, "job_title": "Manager (ERP)"}, current.version)
+    report = sync()
+    assert report.conflicts == [f"{rec.record_id}: changed on both sides in different fields: merged"]
+    merged = store.get(rec.record_id)
+    assert merged is not None
+    assert (merged.fields["job_title"], merged.fields["department"]) == (
+        "Manager (ERP)",
+        "Marketing (Outlook)",
+    )
+    fields = emu.item(ALICE, item.item_id).fields  # type: ignore[union-attr]
+    assert (fields["JobTitle"], fields["Department"]) == ("Manager (ERP)", "Marketing (Outlook)")
+    quiet = sync()
+    assert (quiet.to_exchange.updated, quiet.to_erp.updated, quiet.conflicts) == (0, 0, [])
+
+
+def test_an_update_sends_only_the_fields_that_changed(
+    erp: StubHost, emu: Emulator, sync: Sync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = erp.records("address", "anna")
+    rec = store.put(
+        None,
+        address(
+            "Phones Person", phones={"business": "+49 1", "mobile": "+49 2", "home": "+49 3", "fax": None}
+        ),
+        None,
+    )
+    sync()
+    current = store.get(rec.record_id)
+    assert current is not None
+    store.put(rec.record_id, {**current.fields, "job_title": "Only this changed"}, current.version)
+    sent: list[bytes] = []
+    original = transport.CaRoutingAdapter.send
+
+    def spy(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(request.body if isinstance(request.body, bytes) else str(request.body or "").encode())
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(transport.CaRoutingAdapter, "send", spy)
+    report = sync()
+    assert report.to_exchange.updated == 1
+    (update,) = [b for b in sent if b"<m:UpdateItem" in b]
+    assert b"contacts:JobTitle" in update
+    assert b"PhoneNumber" not in update

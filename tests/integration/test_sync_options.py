@@ -104,3 +104,43 @@ def test_the_deletion_guard_takes_its_limits_from_the_tenant_settings(
     assert report.stopped is not None
     assert "more than the allowed 20%" in report.stopped
     assert len(emu.items(ALICE, "contacts")) == 5
+
+
+def test_the_calendar_window_leaves_old_history_alone(erp: StubHost, emu: Emulator) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from erp_exchange_plugin.item_types import calendar
+
+    berlin = ZoneInfo("Europe/Berlin")
+    now = dt.datetime.now(berlin).replace(microsecond=0, second=0, minute=0)
+    store = erp.records("appointment", "anna")
+
+    def event(subject: str, start: dt.datetime) -> dict[str, Any]:
+        return {
+            "subject": subject,
+            "start": start,
+            "end": start + dt.timedelta(hours=1),
+            "timezone": "Europe/Berlin",
+        }
+
+    store.put(None, event("Two years ago", now - dt.timedelta(days=730)), None)
+    store.put(None, event("Next week", now + dt.timedelta(days=7)), None)
+    old = (now - dt.timedelta(days=400)).astimezone(dt.UTC)
+    emu.create_item(
+        ALICE, "calendar", {"Subject": "Outlook history", "Start": old, "End": old + dt.timedelta(hours=1)}
+    )
+    service = SyncService(erp, {"calendar": calendar.item_type()})
+    try:
+        settings = resolve_user(erp, "anna").settings
+        assert settings is not None
+        (report,) = service.sync_user(settings, ["calendar"])
+    finally:
+        service.close()
+    assert (report.to_exchange.created, report.to_erp.created) == (1, 0)
+    assert {str(v.fields.get("Subject")) for v in emu.items(ALICE, "calendar")} == {
+        "Next week",
+        "Outlook history",
+    }
+    page = store.changes_since(None, 100)
+    assert {c.record.fields["subject"] for c in page.changes if c.record} == {"Two years ago", "Next week"}

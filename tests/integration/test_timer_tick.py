@@ -45,7 +45,7 @@ def test_hook_on_timer_tick_syncs_every_due_user_and_reports_per_item_type(
     emu.create_item("bob@example.com", "contacts", {"DisplayName": "Ben's Outlook contact"})
     report = exchange_report(host.timer_tick(now=NOW, budget_seconds=60))
     runs = {(r["user_id"], r["item_type"]): r for r in report.runs}  # type: ignore[attr-defined]
-    assert set(runs) == {("anna", "contacts"), ("ben", "contacts")}
+    assert set(runs) == {(u, t) for u in ("anna", "ben") for t in ("calendar", "contacts", "tasks")}
     assert runs[("anna", "contacts")]["to_exchange"]["created"] == 1
     assert runs[("ben", "contacts")]["to_erp"]["created"] == 1
     assert any(e.startswith("carl: settings invalid") for e in report.errors)  # type: ignore[attr-defined]

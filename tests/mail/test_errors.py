@@ -70,7 +70,7 @@ def test_an_untrusted_certificate_is_a_typed_error(
 ) -> None:
     dovecot_user.deliver(message(0))
     mailbox = mailbox_for(dovecot_user, protocol, security, ca_file=None)  # the system's CAs only
-    with pytest.raises(TlsUntrusted, match="is not trusted: unable to get local issuer certificate"):
+    with pytest.raises(TlsUntrusted, match="is not trusted: "):
         FETCHERS[protocol](host, mailbox, FetchContext(checkpoints))
     report = fetch(mailbox)
     assert "set ca_file" in report.errors[0]

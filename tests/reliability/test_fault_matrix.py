@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,15 +43,31 @@ class ItemCase:
     folder: str
     erp_name: str
     ex_name: str
+    erp_extra: dict[str, Any] = field(default_factory=dict)
+    ex_extra: dict[str, Any] = field(default_factory=dict)
 
     def erp_fields(self, name: str) -> dict[str, Any]:
-        return {self.erp_name: name}
+        return {self.erp_name: name, **self.erp_extra}
+
+    def ex_fields(self, name: str) -> dict[str, Any]:
+        return {self.ex_name: name, **self.ex_extra}
+
+
+SOON = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
 
 
 ITEM_CASES = [
     ItemCase("contacts", "address", "contacts", "display_name", "DisplayName"),
-    # ItemCase("calendar", "appointment", "calendar", "subject", "Subject"),  # when calendar lands
-    # ItemCase("tasks", "task", "tasks", "subject", "Subject"),  # when tasks land
+    ItemCase(
+        "calendar",
+        "appointment",
+        "calendar",
+        "subject",
+        "Subject",
+        {"timezone": "UTC", "start": SOON, "end": SOON + timedelta(hours=1)},
+        {"Start": SOON, "End": SOON + timedelta(hours=1)},
+    ),
+    ItemCase("tasks", "task", "tasks", "subject", "Subject"),
 ]
 
 
@@ -158,13 +174,13 @@ def test_fault_loses_nothing_doubles_nothing_and_status_tells(
     for i in range(3):
         erp.put(None, case.erp_fields(f"erp {i}"), None)
     for i in range(2):
-        emu.create_item(ALICE, case.folder, {case.ex_name: f"outlook {i}"})
+        emu.create_item(ALICE, case.folder, case.ex_fields(f"outlook {i}"))
     assert "error" not in tick(host, T0).runs[0]
 
     # edits on both sides, then the fault meets the next tick
     for i in range(3, 5):
         erp.put(None, case.erp_fields(f"erp {i}"), None)
-    emu.create_item(ALICE, case.folder, {case.ex_name: "outlook 2"})
+    emu.create_item(ALICE, case.folder, case.ex_fields("outlook 2"))
     first = next(c.record for c in erp.changes_since(None, 100).changes if c.record is not None)
     erp.put(first.record_id, {**first.fields, case.erp_name: "erp 0 edited"}, first.version)
     item = next(v for v in emu.items(ALICE, case.folder) if v.fields.get(case.ex_name) == "outlook 0")

@@ -116,6 +116,15 @@ def test_mail_fault_loses_nothing_doubles_nothing_and_status_tells(
         seen = status(host, mailbox_id)
         assert (seen.state.value, seen.last_error_code) == (fault.state, fault.code), seen
         assert seen.failures == 1
+        if fault.state != "disabled":
+            assert seen.next_due_at == T0  # one glitch: the host's next poll retries it
+            again = host.mail_fetch(bad)
+            assert again is not None
+            assert again.errors
+            seen = status(host, mailbox_id)
+            assert seen.failures == 2
+            assert seen.next_due_at is not None
+            assert seen.next_due_at > T0
         if fault.state == "disabled":
             (alert,) = host.raised_alerts(user_id="u1")
             assert alert.code == "exchange.mail.disabled"

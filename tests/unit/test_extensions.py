@@ -150,7 +150,7 @@ def test_hook_erp_exchange_item_types_builtin_contacts_come_through_the_hook() -
     assert status.item_types == ("contacts",)
     assert manager.item_types["contacts"].erp_entity == "address"
     mail = _by_name(manager)["erp_exchange_plugin.mail.builtin"]
-    assert mail.mail_providers == ("imap", "pop3")
+    assert mail.mail_providers == ("ews", "imap", "pop3")
 
 
 def test_a_third_party_duplicate_of_a_builtin_name_names_both_providers(tmp_path: Path) -> None:

@@ -142,3 +142,18 @@ def test_threads_writing_at_once_lose_nothing(url: str) -> None:
         t.join()
     assert errors == []
     assert sum(store.pair_count(f"user{n}", "contacts") for n in range(4)) == 200
+
+
+def test_pair_content_is_not_loaded_with_the_pairs_and_survives_their_writes(url: str) -> None:
+    from dataclasses import replace
+
+    from erp_exchange_plugin.state.store import UNLOADED
+
+    store = StateStore(url)
+    store.put_pair(replace(_pair("E1", "X1"), content='{"name":"A"}'))
+    loaded = store.pairs("anna", "contacts")["E1"]
+    assert loaded.content == UNLOADED
+    store.put_pair(replace(loaded, ex_change_key="ck2"))  # written back without its content
+    assert store.content("anna", "contacts", "E1") == '{"name":"A"}'
+    store.put_pair(replace(loaded, content=None))  # explicitly cleared
+    assert store.content("anna", "contacts", "E1") is None

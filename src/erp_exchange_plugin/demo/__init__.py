@@ -53,16 +53,17 @@ def _print(summary: Summary, out: TextIO) -> None:
         out,
     )
     out.write("\nMail fetch:\n")
-    if "skipped" in summary.mail:
-        out.write(f"  skipped: {summary.mail['skipped']}\n")
-    else:
-        table(
-            ["mailbox", "protocol", "delivered", "second fetch", "in the host's store"],
-            [[k, v["protocol"], v["delivered"], v["second_fetch_delivered"], v["stored_in_host"]]
-             for k, v in summary.mail.items()],
-            out,
-        )  # fmt: skip
-    out.write("  EWS mail fetch joins when its provider lands.\n\n")
+    fetched = {k: v for k, v in summary.mail.items() if "skipped" not in v}
+    table(
+        ["mailbox", "protocol", "delivered", "second fetch", "in the host's store"],
+        [[k, v["protocol"], v["delivered"], v["second_fetch_delivered"], v["stored_in_host"]]
+         for k, v in fetched.items()],
+        out,
+    )  # fmt: skip
+    for name, value in summary.mail.items():
+        if "skipped" in value:
+            out.write(f"  {name}: skipped: {value['skipped']}\n")
+    out.write("\n")
     if summary.problems:
         for problem in summary.problems:
             out.write(f"PROBLEM: {problem}\n")

@@ -8,7 +8,8 @@
 3. The ERP holds a few hundred addresses, the mailboxes some contacts created in Outlook.
 4. Timer tick 1: everything is synced both ways.
 5. Edits on both sides (one of them a conflict) and deletions; timer tick 2 syncs them.
-6. Mail is fetched over IMAP and POP3 from a local Dovecot, when Dovecot is installed.
+6. Mail is fetched over EWS from Anna's mailbox, and over IMAP and POP3 from a local Dovecot when
+   Dovecot is installed.
 
 Every number in the summary is checked against what the emulator and the stub host really hold.
 """
@@ -103,6 +104,7 @@ class Story:
                     self.tick(host, START + timedelta(minutes=6), "tick 2: edits both ways")
                     self.check_sides(host, emulator, "after tick 2")
                     self.check_edits(host, emulator)
+                    self.fetch_ews_mail(host, emulator)
                     self.fetch_mail(host)
                 finally:
                     plugin = dict(host.plugin_manager.list_name_plugin()).get("exchange")
@@ -259,13 +261,32 @@ class Story:
             "tick 2 did not report exactly one conflict",
         )
 
+    def fetch_ews_mail(self, host: StubHost, emu: Emulator) -> None:
+        for n in range(4):
+            emu.deliver(ALICE, mail(200 + n, ALICE))
+        box = Mailbox("anna-ews", "anna", "ews", {"actions": {"mark_read": True}})
+        first = host.mail_fetch(box)
+        again = host.mail_fetch(box)
+        stored = len(host.received_mail(mailbox_id=box.mailbox_id))
+        self.summary.mail["anna-ews"] = {
+            "protocol": "ews",
+            "delivered": first.delivered if first else 0,
+            "second_fetch_delivered": again.delivered if again else 0,
+            "stored_in_host": stored,
+        }
+        s = self.summary
+        s.expect(stored == 4, "EWS: the host does not hold Anna's 4 messages")
+        s.expect(again is not None and again.delivered == 0, "EWS: a second fetch delivered again")
+        unread = [v for v in emu.items(ALICE, "inbox") if v.fields.get("IsRead") != "true"]
+        s.expect(not unread, "EWS: accepted messages were not marked read on the server")
+
     def fetch_mail(self, host: StubHost) -> None:
         from erp_exchange_plugin.testing.dovecot import Dovecot, DovecotUnavailable
 
         try:
             dovecot = Dovecot()  # its own directory: Dovecot's processes cannot enter a 0700 temp dir
         except (DovecotUnavailable, KeyError) as exc:
-            self.summary.mail = {"skipped": f"Dovecot is not available here ({exc})"}
+            self.summary.mail["imap/pop3"] = {"skipped": f"Dovecot is not available here ({exc})"}
             return
         with dovecot:
             dovecot.add_user("anna", "anna-mail-password")
@@ -282,7 +303,7 @@ class Story:
                         {**common, "port": dovecot.ports.pop3s, "username": "bjoern",
                          "password": "bjoern-mail-password"}),
             ]  # fmt: skip
-            results: dict[str, Any] = {}
+            results = self.summary.mail
             for box in boxes:
                 first = host.mail_fetch(box)
                 again = host.mail_fetch(box)
@@ -293,7 +314,6 @@ class Story:
                     "second_fetch_delivered": again.delivered if again else 0,
                     "stored_in_host": stored,
                 }
-            self.summary.mail = results
         s = self.summary
         s.expect(
             results["anna-imap"]["stored_in_host"] == 5, "IMAP: the host does not hold Anna's 5 messages"

@@ -49,6 +49,21 @@ class DisplayNamePrefix(ExtendedProperty):  # type: ignore[misc]
 ITEM_CLASSES: Final = (Contact, CalendarItem, Task, Message)
 _lock = threading.Lock()
 _done = False
+_extra: set[type] = set()
+
+
+def register_on(item_class: type) -> None:
+    """Register ``erp_id`` and ``erp_installation`` on another exchangelib item class (for plugins' item types).
+
+    Idempotent; the engine stamps these on every item it creates and reads them back on every item it syncs.
+    """
+    register()
+    with _lock:
+        if item_class in ITEM_CLASSES or item_class in _extra:
+            return
+        item_class.register("erp_id", ErpId)  # type: ignore[attr-defined]
+        item_class.register("erp_installation", ErpInstallation)  # type: ignore[attr-defined]
+        _extra.add(item_class)
 
 
 def register() -> None:

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from erp_exchange_plugin.log import get_logger
 from erp_exchange_plugin.mail.checkpoints import MailCheckpoints
@@ -50,10 +51,13 @@ class FetchContext:
         token source for this mailbox.
     :param flush_every: Commit queued checkpoint writes after this many messages.
     :param flush_seconds: ... or after this many seconds.
+    :param exchange: Opens the EWS connection of a mailbox's user (for the ``ews`` provider), or
+        ``None`` when the plugin has none to give.
     """
 
     checkpoints: MailCheckpoints
     token: TokenCallable | None = None
+    exchange: Callable[[Mailbox], Any] | None = None
     flush_every: int = 200
     flush_seconds: float = 1.0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from erp_exchange_plugin.errors import ExchangeError
 from erp_exchange_plugin.log import get_logger, scrub_text
@@ -46,6 +47,7 @@ def fetch_mailbox(
     *,
     checkpoints: MailCheckpoints | None = None,
     tokens: TokenSource | None = None,
+    exchange: Callable[[Mailbox], Any] | None = None,
     on_failure: Callable[[BaseException], None] | None = None,
 ) -> MailFetchReport | None:
     """Fetch new mail of ``mailbox`` into ``host.mail_sink``; the body of ``on_mail_fetch``.
@@ -56,6 +58,7 @@ def fetch_mailbox(
     :param checkpoints: Where mail checkpoints live; by default the plugin's state database at
         ``host.state_location("exchange").database_url`` (opened and migrated once per process).
     :param tokens: Gives the token callable of a mailbox whose settings say ``auth: xoauth2``.
+    :param exchange: Opens the EWS connection of a mailbox's user (for ``ews`` mailboxes).
     :param on_failure: Called with the exception when the fetch failed; the caller then owns the
         alerting (the scheduler alerts once, when it disables the mailbox), so none is raised here.
     :returns: The report, or ``None`` when no provider serves ``mailbox.protocol``. Never raises
@@ -74,7 +77,11 @@ def fetch_mailbox(
     try:
         if checkpoints is None:
             checkpoints = MailCheckpoints.open(host.state_location(STATE_PLUGIN_NAME).database_url)
-        context = FetchContext(checkpoints=checkpoints, token=tokens(mailbox) if tokens is not None else None)
+        context = FetchContext(
+            checkpoints=checkpoints,
+            token=tokens(mailbox) if tokens is not None else None,
+            exchange=exchange,
+        )
         report: MailFetchReport = provider.fetcher(host, mailbox, context)
         log.info(
             "mail fetched",

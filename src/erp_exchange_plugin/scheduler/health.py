@@ -42,9 +42,12 @@ def is_due(health: Health, now: datetime) -> bool:
     return health.next_due_at is None or health.next_due_at <= now
 
 
-def back_off(interval: timedelta, failures: int, retry_after: float | None) -> timedelta:
-    """The wait after ``failures`` consecutive transient failures."""
-    wait: timedelta = min(interval * (2 ** max(failures - 1, 0)), MAX_BACK_OFF)
+def back_off(interval: timedelta, failures: int, retry_after: float | None, grace: int = 0) -> timedelta:
+    """The wait after ``failures`` consecutive transient failures (none for the first ``grace`` ones)."""
+    if failures <= grace:
+        wait = timedelta(0)
+    else:
+        wait = min(interval * (2 ** max(failures - grace - 1, 0)), MAX_BACK_OFF)
     if retry_after:
         wait = max(wait, timedelta(seconds=retry_after))
     return wait
@@ -108,8 +111,14 @@ def failed(
     interval: timedelta,
     exc: BaseException,
     disable_after: int,
+    *,
+    grace: int = 0,
 ) -> Health:
-    """The run failed with ``exc``: back off, or disable (and alert once)."""
+    """The run failed with ``exc``: back off, or disable (and alert once).
+
+    :param grace: Consecutive failures that do not delay the next run yet (mail: the host's next
+        regular poll retries a single glitch; the back-off starts with the second failure in a row).
+    """
     code, text, permanent = _describe(exc)
     text = scrub_text(text)[:MAX_MESSAGE]
     retry_after = exc.retry_after if isinstance(exc, ExchangeError) else None
@@ -121,7 +130,7 @@ def failed(
             before,
             state=RunState.DISABLED if disable else RunState.BACKING_OFF,
             failures=failures,
-            next_due_at=None if disable else now + back_off(interval, failures, retry_after),
+            next_due_at=None if disable else now + back_off(interval, failures, retry_after, grace),
             last_error_at=now,
             last_error_code=code,
             last_error_message=text,

@@ -6,8 +6,9 @@ polls): the plugin does not second-guess a healthy mailbox's cadence, since a ho
 demand (a user pressing "fetch now"). What the plugin adds per mailbox (scope ``mail:<id>``):
 
 - a lease in the state database, so two host processes never fetch one mailbox at once;
-- after a transient failure, polls before the back-off's end are answered at once without
-  contacting the server (the back-off grows from ``mail_interval_minutes``, :mod:`.health`);
+- a single transient failure delays nothing (the host's next regular poll retries it); from the
+  second failure in a row, polls before the back-off's end are answered at once without contacting
+  the server (the back-off grows from ``mail_interval_minutes``, :mod:`.health`);
 - a permanent failure, or ``disable_after_failures`` transient ones in a row, disables the
   mailbox's fetch with one alert; polls then report that it is disabled until
   ``erp-exchange enable`` is run.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from erp_exchange_plugin.mail import fetch_mailbox
 from erp_exchange_plugin.mail.errors import MailboxBusy
@@ -50,6 +52,7 @@ def fetch_scheduled(
     *,
     now: datetime,
     tokens: TokenSource | None = None,
+    exchange: Callable[[Mailbox], Any] | None = None,
     lease_ttl: timedelta = DEFAULT_TTL,
     clock: Callable[[], datetime] | None = None,
 ) -> MailFetchReport | None:
@@ -85,10 +88,14 @@ def fetch_scheduled(
     with lease:
         health.started(db, mailbox.user_id, scope, now)
         failures: list[BaseException] = []
-        report = fetch_mailbox(host, mailbox, providers, tokens=tokens, on_failure=failures.append)
+        report = fetch_mailbox(
+            host, mailbox, providers, tokens=tokens, exchange=exchange, on_failure=failures.append
+        )
         assert report is not None
         if failures:
-            health.failed(db, host.alerts, mailbox.user_id, scope, now, interval, failures[0], disable_after)
+            health.failed(
+                db, host.alerts, mailbox.user_id, scope, now, interval, failures[0], disable_after, grace=1
+            )
         else:
             counts = {
                 "delivered": report.delivered,

@@ -43,6 +43,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 ex_id TEXT,
                 ex_change_key TEXT,
                 ex_fp TEXT,
+                content TEXT,
                 pending_delete TEXT,
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (user_id, item_type, erp_id)

@@ -40,6 +40,11 @@ class Pair:
     pending_delete: str | None = None
     """``"erp"`` or ``"exchange"``: the other side deleted the item; the delete on this side
     waits for the deletion guard."""
+    content: str | None = None
+    """The normalized fields both sides held at the last sync (canonical JSON): the base of a
+    field-wise merge, and what lets an update send only the fields that changed. :meth:`StateStore.pairs`
+    does not load it (it would hold every item's content in memory): it is :data:`UNLOADED` there,
+    read with :meth:`StateStore.content` when needed, and left as stored when such a pair is written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,10 @@ class JournalEntry:
     erp_version: str | None = None
 
 
+UNLOADED = "\x00unloaded"
+"""The content of a pair read without it: writing the pair keeps the stored content."""
+
+
 def _pair(row: Row) -> Pair:
     return Pair(
         row["user_id"],
@@ -78,6 +87,7 @@ def _pair(row: Row) -> Pair:
         row["ex_change_key"],
         row["ex_fp"],
         row["pending_delete"],
+        row["content"] if "content" in row.keys() else UNLOADED,  # noqa: SIM118 - a Row's "in" looks at values
     )
 
 
@@ -118,9 +128,19 @@ class StateStore:
     def pairs(self, user_id: str, item_type: str) -> dict[str, Pair]:
         """Every pair of ``user_id``'s ``item_type``, by ERP id."""
         rows = self.db.query(
-            "SELECT * FROM sync_pairs WHERE user_id = :u AND item_type = :t", {"u": user_id, "t": item_type}
+            """SELECT user_id, item_type, erp_id, erp_version, erp_fp, ex_id, ex_change_key, ex_fp, pending_delete
+               FROM sync_pairs WHERE user_id = :u AND item_type = :t""",
+            {"u": user_id, "t": item_type},
         )
         return {row["erp_id"]: _pair(row) for row in rows}
+
+    def content(self, user_id: str, item_type: str, erp_id: str) -> str | None:
+        """The stored content of one pair (see :attr:`Pair.content`)."""
+        rows = self.db.query(
+            "SELECT content FROM sync_pairs WHERE user_id = :u AND item_type = :t AND erp_id = :e",
+            {"u": user_id, "t": item_type, "e": erp_id},
+        )
+        return rows[0]["content"] if rows else None
 
     def pair_count(self, user_id: str, item_type: str) -> int:
         """How many pairs ``user_id``'s ``item_type`` has."""
@@ -142,17 +162,21 @@ class StateStore:
             "xck": pair.ex_change_key,
             "xfp": pair.ex_fp,
             "pd": pair.pending_delete,
+            "c": None if pair.content == UNLOADED else pair.content,
+            "keep": pair.content == UNLOADED,
             "now": _now(),
         }
         self.db.execute(
             """INSERT INTO sync_pairs
                    (user_id, item_type, erp_id, erp_version, erp_fp, ex_id, ex_change_key, ex_fp,
-                    pending_delete, updated_at)
-               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :pd, :now)
+                    content, pending_delete, updated_at)
+               VALUES (:u, :t, :e, :ev, :efp, :x, :xck, :xfp, :c, :pd, :now)
                ON CONFLICT (user_id, item_type, erp_id) DO UPDATE SET
                    erp_version = excluded.erp_version, erp_fp = excluded.erp_fp, ex_id = excluded.ex_id,
                    ex_change_key = excluded.ex_change_key, ex_fp = excluded.ex_fp,
-                   pending_delete = excluded.pending_delete, updated_at = excluded.updated_at""",
+                   content = CASE WHEN :keep THEN sync_pairs.content ELSE excluded.content END,
+                   pending_delete = excluded.pending_delete,
+                   updated_at = excluded.updated_at""",
             params,
         )
 

@@ -22,6 +22,7 @@ from exchangelib.items import (
     SAVE_ONLY,
     SEND_TO_NONE,
 )
+from exchangelib.properties import ItemId
 from exchangelib.services import SyncFolderItems, UpdateItem
 
 from erp_exchange_plugin.ews.account import Connection
@@ -78,15 +79,29 @@ class ExchangeFolder:
 
     @property
     def folder(self) -> Any:
-        """The exchangelib folder (looked up once per connection)."""
+        """The exchangelib folder (looked up once per connection).
+
+        exchangelib's ``Account.root``/``Account.contacts``... are ``threaded_cached_property``, whose
+        lock belongs to the class: one user's folder lookups would block every other thread's. So the
+        lookups call the properties' functions directly and store the results where the cached
+        properties keep them (the account's ``__dict__``), with no shared lock.
+        """
         if self._folder is None:
             cache: dict[str, Any] = self.conn.__dict__.setdefault("folders", {})
             if self.mapping.folder not in cache:
-                cache[self.mapping.folder] = self.retry.call(
-                    self.conn, lambda: getattr(self.account, self.mapping.folder)
-                )
+                cache[self.mapping.folder] = self.retry.call(self.conn, self._lookup)
             self._folder = cache[self.mapping.folder]
         return self._folder
+
+    def _lookup(self) -> Any:
+        account = self.account
+        for name in ("root", self.mapping.folder):
+            if name not in account.__dict__:
+                prop = type(account).__dict__[name]
+                account.__dict__[name] = (
+                    prop.func(account) if hasattr(prop, "func") else getattr(account, name)
+                )
+        return account.__dict__[self.mapping.folder]
 
     def _additional_fields(self) -> set[FieldPath]:
         folder = self.folder
@@ -94,13 +109,17 @@ class ExchangeFolder:
             f for f in folder.normalize_fields(fields=list(self.mapping.fields)) if not f.field.is_attribute
         }
 
-    def pages(self, sync_state: str | None, page_size: int = PAGE) -> Iterator[Page]:
+    def pages(
+        self, sync_state: str | None, page_size: int = PAGE, *, ids_only: bool = False
+    ) -> Iterator[Page]:
         """Changes since ``sync_state`` (``None``: everything), one page per request.
 
+        :param ids_only: Ask for item ids and change keys only (no mapped fields): for reading back the
+            echoes of our own writes, which :meth:`fetch` completes where they are not ours.
         :raises exchangelib.errors.ErrorInvalidSyncStateData: the stored state is no longer valid.
         """
         folder = self.folder
-        fields = self._additional_fields()
+        fields: set[FieldPath] = set() if ids_only else self._additional_fields()
         state = sync_state
         while True:
             svc = SyncFolderItems(account=self.account)
@@ -120,6 +139,8 @@ class ExchangeFolder:
 
             raw = self.retry.call(self.conn, fetch, passthrough=(ex.ErrorInvalidSyncStateData,))
             changes = [c for c in (self._change(kind, obj) for kind, obj in raw) if c is not None]
+            # a folder holds other kinds too (distribution lists among contacts): each item type sees its own
+            changes = [c for c in changes if c.item is None or isinstance(c.item, self.mapping.item_class)]
             new_state = str(svc.sync_state)
             last = bool(svc.includes_last_item_in_range) or new_state == state
             yield Page(changes, new_state, last)
@@ -145,6 +166,25 @@ class ExchangeFolder:
                 if item.erp_id:
                     found[item.erp_id] = item
         return found
+
+    def fetch(self, changes: Sequence[Change]) -> list[Change]:
+        """The same changes with their items' mapped fields (GetItem in chunks of 100); gone items are left out."""
+        out: list[Change] = []
+        for start in range(0, len(changes), CHUNK):
+            chunk = list(changes[start : start + CHUNK])
+            items = self.retry.call(
+                self.conn, partial(self._get, [ItemId(id=c.ex_id, changekey=c.change_key) for c in chunk])
+            )
+            for change, item in zip(chunk, items, strict=True):
+                if isinstance(item, ex.ErrorItemNotFound):
+                    continue
+                if isinstance(item, Exception):
+                    raise item
+                out.append(Change(change.kind, item.id, item.changekey, item))
+        return out
+
+    def _get(self, ids: list[ItemId]) -> list[Any]:
+        return list(self.account.fetch(ids=ids, only_fields=list(self.mapping.fields)))
 
     def _find(self, erp_ids: list[str]) -> list[Any]:
         return list(self.folder.filter(erp_id__in=erp_ids).only(*self.mapping.fields))

@@ -26,7 +26,7 @@ from erp_exchange_plugin.sync.exchange import ExchangeFolder
 from erp_exchange_plugin.sync.guard import DeleteGuard
 from erp_exchange_plugin.sync.policy import ConflictPolicy
 from erp_exchange_plugin.sync.report import RunReport
-from erp_hookspecs import HostServices
+from erp_hookspecs import HostError, HostServices
 
 log = get_logger(__name__)
 
@@ -127,10 +127,17 @@ class SyncService:
             retry = RetryPolicy(sleep=self.sleep)
             if max_wait is not None:
                 retry.max_total_wait = max(0.0, min(retry.max_total_wait, max_wait))
+            try:
+                records = self.host.records(item_type.erp_entity, settings.user_id)
+            except HostError as exc:
+                report = RunReport(user_id=settings.user_id, item_type=name)
+                report.errors.append(f"the host cannot hold {name}: {exc}")
+                reports.append(report)
+                continue
             job = SyncJob(
                 user_id=settings.user_id,
                 item_type=item_type,
-                records=self.host.records(item_type.erp_entity, settings.user_id),
+                records=records,
                 state=self.state,
                 folder=ExchangeFolder(conn, item_type.backends["ews"], retry),  # type: ignore[arg-type]
                 policy=self.policy or options.conflict_policy,

@@ -71,12 +71,13 @@ class EwsEndpoint:
         """Answer one POST to the EWS endpoint."""
         started = time.perf_counter()
         operation, mailbox, fault_kind = "?", None, None
+        attributes: dict[str, str] = {}
         reply = DROP
         try:
             delay = self.faults.delay_seconds()
             if delay:
                 time.sleep(delay)
-            reply, operation, mailbox, fault_kind = self._handle(body, headers)
+            reply, operation, mailbox, fault_kind = self._handle(body, headers, attributes)
             return reply
         finally:
             self.log.add(
@@ -87,6 +88,7 @@ class EwsEndpoint:
                     reply.status,
                     fault_kind,
                     (time.perf_counter() - started) * 1000,
+                    attributes,
                 )
             )
 
@@ -100,7 +102,9 @@ class EwsEndpoint:
     def _fault(self, code: str, message: str, pairs: tuple[tuple[str, str], ...] = ()) -> Reply:
         return Reply(500, fault(code, message, self.api_version, pairs), dict(XML_HEADERS))
 
-    def _handle(self, body: bytes, headers: dict[str, str]) -> tuple[Reply, str, str | None, str | None]:
+    def _handle(
+        self, body: bytes, headers: dict[str, str], attributes: dict[str, str]
+    ) -> tuple[Reply, str, str | None, str | None]:
         # Parsed before authentication only to name the operation in the log; a 401 still wins.
         request: SoapRequest | None = None
         parse_error = ""
@@ -109,6 +113,8 @@ class EwsEndpoint:
         except SoapError as exc:
             parse_error = str(exc)
         operation = request.name if request is not None else "?"
+        if request is not None:
+            attributes.update((str(k), str(v)) for k, v in request.operation.attrib.items())
         try:
             principal = authenticate(headers.get("authorization"), self.entra, self.store, self.realm)
         except AuthFailure as exc:

@@ -357,12 +357,38 @@ def build_item(
     elif kind == "Message":
         item.props.setdefault("IsRead", _simple("IsRead", "false"))
         item.props.setdefault("IsDraft", _simple("IsDraft", "true" if draft else "false"))
-    refresh_derived(item)
+    refresh_derived(item, [local(c.tag) for c in element if isinstance(c.tag, str)])
     return item
 
 
-def refresh_derived(item: Item) -> None:
-    """Recompute properties that follow from others (CalendarItemType, IsComplete, HasAttachments, Size)."""
+def apply_task_rules(item: Item, changed: Iterable[str]) -> None:
+    """Exchange's task consistency rules, applied per property in the order the request set them.
+
+    Microsoft's reference for Status/PercentComplete: setting Status to Completed is the same as
+    setting PercentComplete to 100; Status NotStarted resets PercentComplete to 0; PercentComplete
+    100 makes the Status Completed; when a request sets several, the last one processed wins.
+    """
+    for name in changed:
+        if name == "Status" and item.text("Status") == "Completed":
+            item.props["PercentComplete"] = _simple("PercentComplete", "100")
+        elif name == "Status" and item.text("Status") == "NotStarted":
+            item.props["PercentComplete"] = _simple("PercentComplete", "0")
+        elif name == "PercentComplete" and _percent(item.text("PercentComplete")) == 100:
+            item.props["Status"] = _simple("Status", "Completed")
+
+
+def _percent(text: str | None) -> float | None:
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
+
+
+def refresh_derived(item: Item, changed: Iterable[str] = ()) -> None:
+    """Recompute the properties that follow from others (task rules for ``changed``, CalendarItemType,
+    IsComplete, HasAttachments, Size)."""
+    if item.kind == "Task":
+        apply_task_rules(item, changed)
     has_files = any(not a.is_inline for a in item.attachments)
     item.props["HasAttachments"] = _simple("HasAttachments", "true" if has_files else "false")
     if item.kind == "CalendarItem":

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One answered request; ``operation`` is the EWS operation, or ``token``/``discovery`` for Entra."""
+    """One answered request. ``operation`` is the EWS operation, ``token``/``discovery`` for Entra, ``admin:...`` for the admin API.
+
+    ``attributes`` are the EWS operation element's attributes as sent (for example
+    ``{"MessageDisposition": "SaveOnly", "SendMeetingInvitations": "SendToNone"}``), so tests can
+    check what a client asked the server to do beyond storing items.
+    """
 
     time: float
     operation: str
@@ -18,6 +23,7 @@ class LogEntry:
     status: int
     fault: str | None
     duration_ms: float
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 class RequestLog:

@@ -7,10 +7,16 @@ recipient properties (``ToRecipients``, ``From``) or of strings (``Categories``)
 Anything else can be given as EWS XML: a string starting with ``<`` in which ``t:`` is the types namespace
 (``{"Recurrence": "<t:Recurrence><t:DailyRecurrence>...</t:Recurrence>"}``), or an lxml element.
 Extended properties are keyed ``"{property-set-guid}:{name}:{type}"``.
+
+A recurring master's exceptions, as Outlook leaves them after a user moved or deleted single
+occurrences: ``ModifiedOccurrences`` takes ``(original_start, start, end)`` tuples and
+``DeletedOccurrences`` the original starts (datetimes); the emulator does not expand series, so
+the caller names the occurrences.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 from collections.abc import Mapping
@@ -47,6 +53,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _occurrence_id(original: dt.datetime) -> str:
+    return base64.b64encode(f"occurrence:{_text(original)}".encode()).decode()
+
+
 def _mailbox_el(parent: etree._Element, address: str) -> None:
     mb = etree.SubElement(parent, t("Mailbox"))
     etree.SubElement(mb, t("EmailAddress")).text = address
@@ -66,6 +76,15 @@ def value_element(model: ItemModel, name: str, value: Any) -> etree._Element:
     elif name in _RECIPIENT_LISTS:
         for address in value:
             _mailbox_el(etree.SubElement(el, t("Attendee")) if name == "RequiredAttendees" else el, address)
+    elif name == "ModifiedOccurrences":
+        for original, start, end in value:
+            occurrence = etree.SubElement(el, t("Occurrence"))
+            etree.SubElement(occurrence, t("ItemId")).set("Id", _occurrence_id(original))
+            for part, moment in (("Start", start), ("End", end), ("OriginalStart", original)):
+                etree.SubElement(occurrence, t(part)).text = _text(moment)
+    elif name == "DeletedOccurrences":
+        for original in value:
+            etree.SubElement(etree.SubElement(el, t("DeletedOccurrence")), t("Start")).text = _text(original)
     elif name in _SINGLE_RECIPIENTS:
         _mailbox_el(el, value[0] if isinstance(value, list) else value)
     elif isinstance(value, Mapping):
@@ -147,7 +166,7 @@ def edit(
         stamp = etree.Element(t("LastModifiedTime"))
         stamp.text = format_datetime(now)
         item.props["LastModifiedTime"] = stamp
-    refresh_derived(item)
+    refresh_derived(item, touched)
     return touched
 
 

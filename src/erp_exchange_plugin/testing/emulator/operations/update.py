@@ -81,7 +81,7 @@ def _update_one(ctx: OperationContext, change: etree._Element, resolution: str) 
         stamp = etree.Element(t("LastModifiedTime"))
         stamp.text = format_datetime(ctx.now())
         master.props["LastModifiedTime"] = stamp
-    refresh_derived(master)
+    refresh_derived(master, touched)
     ctx.store.touch(folder, master, touched, content=content)
     answer = item_id_element(master)
     if occurrence is not None:
