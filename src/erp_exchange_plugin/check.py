@@ -40,6 +40,8 @@ class CheckReport:
     user_id: str
     mailbox: str | None
     steps: list[Step] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Sentences about the surroundings (the host's timer not ticking); they do not fail the check."""
 
     @property
     def ok(self) -> bool:
@@ -53,6 +55,7 @@ class CheckReport:
             "mailbox": self.mailbox,
             "ok": self.ok,
             "steps": [asdict(s) for s in self.steps],
+            "warnings": list(self.warnings),
         }
 
 
@@ -126,4 +129,6 @@ def print_report(report: CheckReport, out: TextIO) -> None:
         out.write(f"  [{mark}] {step.name:<9} {step.detail}\n")
         if step.hint:
             out.write(f"         {'':<9} what to do: {step.hint}\n")
+    for warning in report.warnings:
+        out.write(f"WARNING: {warning}\n")
     out.write("Everything works.\n" if report.ok else "The connection does not work (see FAIL above).\n")

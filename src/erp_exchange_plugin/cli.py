@@ -6,6 +6,11 @@
     erp-exchange demo [--json]        the stub host loading the plugin and resolving users' settings
     erp-exchange check (--host-dir DIR --user ID | --settings FILE) [--json]
                                       "Test & Enable": token, connection, access to every folder
+    erp-exchange status --host-dir DIR [--json]
+                                      every user's scheduler state, last success and error, next due
+                                      time, counts, and the host timer's last tick (warns when stale)
+    erp-exchange enable --host-dir DIR --user ID [--mailbox ID]
+                                      enable a disabled user's sync (and mail fetch) again
     erp-exchange emulator [...]       a local Exchange (EWS + Entra ID) for tests and the demo
 
 The command line configures structlog for itself (console lines on stderr, or JSON with
@@ -109,17 +114,85 @@ def _load_resolution(args: argparse.Namespace) -> Resolution:
         return resolve_user(host, args.user)
 
 
+def _stub_host_state(host_dir: str) -> Any:
+    from erp_exchange_plugin.state import StateStore
+    from erp_exchange_plugin.testing import StubHost
+
+    host = StubHost(Path(host_dir), load_entry_points=False)
+    return host, StateStore(host.state_location("exchange").database_url)
+
+
+def _timer_warning(host_dir: str | None) -> str | None:
+    if host_dir is None:
+        return None
+    from datetime import UTC, datetime
+
+    from erp_exchange_plugin.scheduler.status import collect
+
+    host, store = _stub_host_state(host_dir)
+    try:
+        warnings = collect(host, store.db, datetime.now(UTC)).warnings
+    finally:
+        store.close()
+        host.close()
+    return warnings[0] if warnings else None
+
+
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     from erp_exchange_plugin.auth.tokens import TokenProvider
     from erp_exchange_plugin.check import print_report, run_check
 
     report = run_check(_load_resolution(args), TokenProvider())
+    warning = _timer_warning(args.host_dir)
+    if warning:
+        report.warnings.append(warning)
     if args.json:
         json.dump(report.as_dict(), out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
         print_report(report, out)
     return 0 if report.ok else 1
+
+
+def _status(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import UTC, datetime
+
+    from erp_exchange_plugin.scheduler.status import collect, print_status
+
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    host, store = _stub_host_state(args.host_dir)
+    try:
+        status = collect(host, store.db, now)
+    finally:
+        store.close()
+        host.close()
+    if args.json:
+        json.dump(status.as_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        print_status(status, out)
+    return 0
+
+
+def _enable(args: argparse.Namespace, out: TextIO) -> int:
+    from erp_exchange_plugin.scheduler.health import enable
+    from erp_exchange_plugin.state.health import mail_scope
+
+    host, store = _stub_host_state(args.host_dir)
+    try:
+        if host.users.get(args.user) is None:
+            raise SystemExit(f"erp-exchange enable: the host in {args.host_dir} has no user {args.user!r}")
+        changed = enable(store.db, args.user, mail_scope(args.mailbox) if args.mailbox else None)
+    finally:
+        store.close()
+        host.close()
+    for health in changed:
+        out.write(f"{args.user} {health.scope}: enabled, due now\n")
+    if not changed:
+        out.write(
+            f"{args.user}: nothing to enable (no run recorded{' for that mailbox' if args.mailbox else ''})\n"
+        )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--user", help="the user to check (with --host-dir)")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(func=_check)
+
+    status = commands.add_parser("status", help="every user's sync state, errors, next due time, last tick")
+    status.add_argument("--host-dir", required=True, help="a stub host's directory")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.add_argument("--now", help=argparse.SUPPRESS)  # tests: an ISO-8601 time to judge the timer by
+    status.set_defaults(func=_status)
+
+    enable = commands.add_parser("enable", help="enable a disabled user's sync and mail fetch again")
+    enable.add_argument("--host-dir", required=True, help="a stub host's directory")
+    enable.add_argument("--user", required=True, help="the user to enable")
+    enable.add_argument("--mailbox", help="only this mailbox's fetch (default: every scope of the user)")
+    enable.set_defaults(func=_enable)
 
     commands.add_parser("emulator", help="run a local Exchange (EWS + Entra ID); --help shows its options")
     return parser

@@ -18,15 +18,17 @@ class ExchangeError(Exception):
 
     :param message: What is wrong, in words an administrator understands.
     :param hint: What to do about it.
+    :param retry_after: Seconds the server asked us to wait before the next attempt, when it said.
     """
 
     code: ClassVar[str] = "exchange.error"
     permanent: ClassVar[bool] = False
     for_admin: ClassVar[bool] = True
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, retry_after: float | None = None) -> None:
         self.message = scrub_text(message)
         self.hint = scrub_text(hint) if hint else None
+        self.retry_after = retry_after
         super().__init__(self.message if not self.hint else f"{self.message} ({self.hint})")
 
 
@@ -63,6 +65,12 @@ class AuthenticationFailed(ExchangeError):
 
     code = "auth.failed"
     permanent = True
+
+
+class IdentityPlatformBusy(ExchangeError):
+    """The identity platform throttled us (HTTP 429, AADSTS50196) or failed transiently (AADSTS90033)."""
+
+    code = "auth.busy"
 
 
 class HostUnreachable(ExchangeError):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from erp_exchange_plugin.errors import ConfigurationError
 from erp_exchange_plugin.ews.account import Connection
 from erp_exchange_plugin.log import get_logger
-from erp_exchange_plugin.mail import fetch_mailbox
 from erp_exchange_plugin.manager import ExtensionManager
+from erp_exchange_plugin.scheduler.mail import fetch_scheduled
 from erp_exchange_plugin.scheduler.tick import Ticker
 from erp_exchange_plugin.settings import SECTION, AuthMode
 from erp_exchange_plugin.settings.host import resolve_user
@@ -40,6 +40,8 @@ class ExchangePlugin:
         self._extensions = extensions
         self._services: dict[str, SyncService] = {}
         self._lock = threading.Lock()
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        """The mail scheduler's clock (``on_mail_fetch`` gets no time from the host; tests replace it)."""
 
     @property
     def extensions(self) -> ExtensionManager:
@@ -89,13 +91,15 @@ class ExchangePlugin:
 
     @hookimpl
     def on_mail_fetch(self, host: HostServices, mailbox: Mailbox) -> MailFetchReport | None:
-        """Fetch one mailbox if we provide its protocol (see the spec in erp_hookspecs)."""
+        """Fetch one mailbox if we provide its protocol, under its lease and back-off (scheduler/mail.py)."""
         if mailbox.protocol not in self.extensions.mail_providers:
             return None
-        return fetch_mailbox(
+        return fetch_scheduled(
             host,
             mailbox,
             self.extensions.mail_providers,
+            self.service(host).state.db,
+            now=self.clock(),
             tokens=self._xoauth2_tokens(host),
             exchange=lambda box: self._exchange_connection(host, box),
         )

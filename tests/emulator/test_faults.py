@@ -86,3 +86,34 @@ def test_latency(account: Any, emu: Any) -> None:
     acc.contacts.all().count()
     assert time.monotonic() - started >= 0.08
     assert [e for e in emu.request_log.entries() if e.operation == "FindItem"][-1].duration_ms >= 80
+
+
+def test_malformed_xml_applies_nothing_and_fails_to_parse(account: Any, emu: Any) -> None:
+    acc = account()
+    acc.contacts.all().count()
+    emu.inject("malformed_xml", operation="CreateItem")
+    # the connector's transport refuses a body that is no complete SOAP envelope before exchangelib parses it
+    with pytest.raises(Exception, match=r"(?i)xml|pars|malformed|envelope"):
+        Contact(folder=acc.contacts, display_name="never", erp_id="ERP-8").save()
+    assert emu.items(ALICE, "contacts") == []
+
+
+def test_truncated_xml_applies_the_write_and_answers_half_a_response(account: Any, emu: Any) -> None:
+    acc = account()
+    acc.contacts.all().count()
+    emu.inject("truncated_xml", operation="CreateItem")
+    with pytest.raises(Exception, match=r"(?i)xml|pars|malformed|truncat"):
+        Contact(folder=acc.contacts, display_name="applied", erp_id="ERP-9").save()
+    assert [v.fields["DisplayName"] for v in emu.items(ALICE, "contacts")] == ["applied"]
+    [entry] = [e for e in emu.request_log.entries() if e.operation == "CreateItem"]
+    assert entry.fault == "truncated_xml"
+
+
+def test_slow_fault_delays_then_applies(account: Any, emu: Any) -> None:
+    acc = account()
+    acc.contacts.all().count()
+    emu.inject("slow", operation="CreateItem", delay_ms=200)
+    started = time.monotonic()
+    Contact(folder=acc.contacts, display_name="late", erp_id="ERP-10").save()
+    assert time.monotonic() - started >= 0.2
+    assert [v.fields["DisplayName"] for v in emu.items(ALICE, "contacts")] == ["late"]

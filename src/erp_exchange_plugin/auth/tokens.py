@@ -26,6 +26,7 @@ from erp_exchange_plugin.errors import (
     ConfigurationError,
     ExchangeError,
     HostUnreachable,
+    IdentityPlatformBusy,
     TlsUntrusted,
     UnknownApplication,
     UnknownTenant,
@@ -88,6 +89,12 @@ def _auth_error(result: Mapping[str, Any], settings: ExchangeSettings) -> Exchan
             f"tenant {settings.tenant_id} does not exist at {settings.authority_host}: {description}",
             hint="check tenant_id (the Directory (tenant) ID)",
         )
+    if error in ("temporarily_unavailable", "server_error") or codes & {50196, 90033}:
+        # throttled (HTTP 429) or a transient failure of the identity platform: the next run may work
+        return IdentityPlatformBusy(
+            f"the identity platform {settings.authority_host} is busy or failing ({error}): {description}",
+            hint="the scheduler retries with back-off",
+        )
     return AuthenticationFailed(f"the identity platform refused a token ({error}): {description}")
 
 
@@ -109,15 +116,21 @@ class TokenProvider:
         self._persisted = PersistedTokenCache(cache_path) if cache_path is not None else None
         self._cache = self._persisted.cache if self._persisted is not None else msal.TokenCache()
         self._apps: dict[tuple[str, str, str, str], msal.ConfidentialClientApplication] = {}
+        self._verified: set[tuple[str, str, str, str]] = set()
+        """Apps whose secret the identity platform accepted in this process. msal's cache is keyed by
+        client id and authority, not by secret: without this, settings naming the same app with a
+        wrong secret would be served a token another user's (right) secret had fetched."""
         self._lock = threading.RLock()
         self._clock = clock
         self._timeout = timeout
         self.requests_made = 0
 
-    def _app(self, settings: ExchangeSettings) -> msal.ConfidentialClientApplication:
+    def _app(
+        self, settings: ExchangeSettings, cache: msal.TokenCache | None = None
+    ) -> msal.ConfidentialClientApplication:
         key = _key(settings)
         with self._lock:
-            app = self._apps.get(key)
+            app = self._apps.get(key) if cache is None else None
             if app is not None:
                 return app
             assert settings.client_secret is not None
@@ -128,7 +141,7 @@ class TokenProvider:
                     authority=settings.authority,
                     instance_discovery=False,
                     http_client=make_session(settings.ca_file),
-                    token_cache=self._cache,
+                    token_cache=self._cache if cache is None else cache,
                     timeout=self._timeout,
                 )
             except requests.exceptions.RequestException as exc:
@@ -140,7 +153,8 @@ class TokenProvider:
                         hint="check tenant_id (the Directory (tenant) ID) and authority_host",
                     ) from None
                 raise ConfigurationError(f"msal refused the settings: {exc}") from None
-            self._apps[key] = app
+            if cache is None:
+                self._apps[key] = app
             return app
 
     def acquire(self, settings: ExchangeSettings) -> Token:
@@ -153,6 +167,19 @@ class TokenProvider:
                 raise network_error(exc, f"the identity platform {settings.authority_host}") from None
             if result.get("token_source") == "identity_provider":
                 self.requests_made += 1
+                if "access_token" in result:
+                    self._verified.add(_key(settings))
+            elif "access_token" in result and _key(settings) not in self._verified:
+                # a cached token this secret never fetched: prove the secret with a fresh request
+                try:
+                    result = self._app(settings, msal.TokenCache()).acquire_token_for_client(
+                        scopes=[EWS_SCOPE]
+                    )
+                except requests.exceptions.RequestException as exc:
+                    raise network_error(exc, f"the identity platform {settings.authority_host}") from None
+                self.requests_made += 1
+                if "access_token" in result:
+                    self._verified.add(_key(settings))
             if self._persisted is not None:
                 self._persisted.save_if_changed()
         if "access_token" not in result:

@@ -51,6 +51,7 @@ class RetryPolicy:
                 f"{conn.settings.ews_url} asked {conn.settings.mailbox} to wait {seconds:.1f} s more ({why}); "
                 f"this run already waited {self.waited:.1f} s of at most {self.max_total_wait:.0f} s",
                 hint="the next run continues where this one stopped",
+                retry_after=seconds,
             )
         log.info("backing off", user_id=conn.settings.user_id, seconds=seconds, why=why)
         self.sleep(seconds)

@@ -11,7 +11,10 @@ included.
 
 And it hands exchangelib responses that iterate in 64 KiB chunks: exchangelib parses every
 response through ``response.iter_content()``, whose default chunk is one byte, which costs about
-half of a sync page's client CPU (notes/performance.md). Nothing else about the response changes.
+half of a sync page's client CPU (notes/performance.md). Nothing else about the response changes,
+except that a response larger than :data:`MAX_RESPONSE_BYTES` is cut off with
+:class:`ResponseTooLarge` instead of being read into memory (exchangelib parses with
+``huge_tree=True``, so nothing else bounds it; entities are never resolved: ``resolve_entities=False``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,24 @@ from urllib.parse import urlsplit
 
 from requests import Response
 from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError
 
 CHUNK_BYTES = 64 * 1024
+MAX_RESPONSE_BYTES = 128 * 1024 * 1024
+"""The largest EWS response read (a hostile or broken server cannot exhaust memory past it)."""
+
+
+class ResponseTooLarge(ChunkedEncodingError):
+    """The server sent more than :data:`MAX_RESPONSE_BYTES` in one response."""
+
+
+class ResponseTruncated(ChunkedEncodingError):
+    """An EWS response ended before its SOAP envelope did.
+
+    exchangelib parses with ``recover=True``: half a SyncFolderItems page would otherwise parse as a
+    shorter page with a new sync state, and the changes after the cut would be skipped for good.
+    """
+
 
 _lock = threading.Lock()
 _ca_by_origin: dict[str, str] = {}
@@ -63,7 +82,31 @@ class ChunkedResponse(Response):
 
     def iter_content(self, chunk_size: int | None = CHUNK_BYTES, decode_unicode: bool = False) -> Any:
         parent: Any = super()
-        return parent.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+        limit = MAX_RESPONSE_BYTES
+        declared = self.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(
+                f"the server announced a response of {int(declared)} bytes (at most {limit} are read)"
+            )
+        soap = "xml" in self.headers.get("Content-Type", "") and urlsplit(
+            self.url or ""
+        ).path.lower().endswith(".asmx")
+        chunks = parent.iter_content(chunk_size=chunk_size, decode_unicode=decode_unicode)
+        return _checked(chunks, limit, soap and not decode_unicode)
+
+
+def _checked(chunks: Any, limit: int, soap: bool) -> Any:
+    seen = 0
+    tail = b""
+    for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            raise ResponseTooLarge(f"the server sent more than {limit} bytes in one response")
+        if soap:
+            tail = (tail + chunk)[-64:]
+        yield chunk
+    if soap and seen and not tail.rstrip().endswith(b"Envelope>"):
+        raise ResponseTruncated(f"the server's response ended before its SOAP envelope did ({seen} bytes)")
 
 
 class CaRoutingAdapter(HTTPAdapter):

@@ -48,6 +48,7 @@ def fetch_mailbox(
     checkpoints: MailCheckpoints | None = None,
     tokens: TokenSource | None = None,
     exchange: Callable[[Mailbox], Any] | None = None,
+    on_failure: Callable[[BaseException], None] | None = None,
 ) -> MailFetchReport | None:
     """Fetch new mail of ``mailbox`` into ``host.mail_sink``; the body of ``on_mail_fetch``.
 
@@ -58,6 +59,8 @@ def fetch_mailbox(
         ``host.state_location("exchange").database_url`` (opened and migrated once per process).
     :param tokens: Gives the token callable of a mailbox whose settings say ``auth: xoauth2``.
     :param exchange: Opens the EWS connection of a mailbox's user (for ``ews`` mailboxes).
+    :param on_failure: Called with the exception when the fetch failed; the caller then owns the
+        alerting (the scheduler alerts once, when it disables the mailbox), so none is raised here.
     :returns: The report, or ``None`` when no provider serves ``mailbox.protocol``. Never raises
         for a failure of the mailbox: failures are report ``errors`` (plus an alert when permanent).
     """
@@ -90,15 +93,23 @@ def fetch_mailbox(
         )
         return report
     except ExchangeError as exc:
-        return _failed(host, mailbox, exc.message + (f" ({exc.hint})" if exc.hint else ""), exc)
+        if on_failure is not None:
+            on_failure(exc)
+        return _failed(
+            host, mailbox, exc.message + (f" ({exc.hint})" if exc.hint else ""), exc, alert=on_failure is None
+        )
     except Exception as exc:  # a bug, or the host's sink failing: report it, never crash the host's poll
+        if on_failure is not None:
+            on_failure(exc)
         return _failed(host, mailbox, f"{type(exc).__name__}: {scrub_text(str(exc))}", exc)
     finally:
         with _running_lock:
             _running.discard(mailbox.mailbox_id)
 
 
-def _failed(host: HostServices, mailbox: Mailbox, text: str, exc: BaseException) -> MailFetchReport:
+def _failed(
+    host: HostServices, mailbox: Mailbox, text: str, exc: BaseException, *, alert: bool = True
+) -> MailFetchReport:
     permanent = isinstance(exc, ExchangeError) and exc.permanent
     log.warning(
         "mail fetch failed",
@@ -108,7 +119,7 @@ def _failed(host: HostServices, mailbox: Mailbox, text: str, exc: BaseException)
         code=getattr(exc, "code", type(exc).__name__),
         permanent=permanent,
     )
-    if permanent:
+    if permanent and alert:
         assert isinstance(exc, ExchangeError)
         host.alerts.raise_alert(
             Alert(

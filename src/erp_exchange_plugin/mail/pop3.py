@@ -83,10 +83,13 @@ class Pop3Session:
 
     @contextmanager
     def errors(self) -> Iterator[None]:
-        """Map network errors and protocol errors to typed errors."""
+        """Map network errors and protocol errors (a greeting that is no POP3) to typed errors."""
         s = self.settings
         with network_errors("POP3", s.host, s.port):
-            yield
+            try:
+                yield
+            except poplib.error_proto as exc:
+                raise MailServerError(f"the POP3 server {s.host}:{s.port} answered {_text(exc)}") from None
 
     def command(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a poplib call; ``-ERR`` becomes :class:`MailServerError`."""

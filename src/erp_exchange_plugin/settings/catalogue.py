@@ -109,6 +109,13 @@ SETTINGS: Final[tuple[SettingSpec, ...]] = (
         tenant_only=True,
     ),
     SettingSpec(
+        "disable_after_failures",
+        "Consecutive transient failures (busy or unreachable server) after which a user's sync or a mailbox's "
+        "fetch is disabled with an alert, until an administrator enables it again (0: never).",
+        10,
+        tenant_only=True,
+    ),
+    SettingSpec(
         "allowed_mailbox_domains",
         "If set, mailboxes must be in one of these domains.",
         (),

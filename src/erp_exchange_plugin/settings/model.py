@@ -34,6 +34,7 @@ class ExchangeSettings:
     item_types: tuple[tuple[str, ItemTypeSettings], ...] = ()
     delete_guard_max_share: float = 0.5
     delete_guard_min_items: int = 10
+    disable_after_failures: int = 10
 
     def item_type(self, name: str) -> ItemTypeSettings:
         """The options of item type ``name`` (the defaults when the settings do not name it)."""

@@ -269,6 +269,7 @@ def _to_settings(user_id: str, values: Mapping[str, Any]) -> ExchangeSettings:
         item_types=item_types.to_settings(values["item_types"]),
         delete_guard_max_share=float(values["delete_guard_max_share"]),
         delete_guard_min_items=int(values["delete_guard_min_items"]),
+        disable_after_failures=int(values["disable_after_failures"]),
     )
 
 

@@ -48,6 +48,7 @@ class LevelValues:
     item_types: Mapping[str, Mapping[str, Any]] | None = None
     delete_guard_max_share: float | None = None
     delete_guard_min_items: int | None = None
+    disable_after_failures: int | None = None
     allow_http_loopback: bool | None = None
     allowed_mailbox_domains: tuple[str, ...] | None = None
     locked_fields: frozenset[str] | None = None
@@ -283,5 +284,6 @@ class TenantSectionSchema(_LevelSchema):
     allow_http_loopback = StrictBool()
     delete_guard_max_share = Share()
     delete_guard_min_items = Count()
+    disable_after_failures = Count()
     allowed_mailbox_domains = StringList(v.domain)
     locked_fields = StringList(_user_settable_name, max_items=len(BY_NAME))

@@ -116,6 +116,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "scheduler: leases per user and mailbox, run health per user and scope, the host timer's last tick",
+        (
+            """CREATE TABLE leases (
+                resource TEXT PRIMARY KEY,
+                holder TEXT NOT NULL,
+                taken_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL
+            )""",
+            """CREATE TABLE run_health (
+                user_id TEXT NOT NULL,
+                scope TEXT NOT NULL,
+                state TEXT NOT NULL,
+                failures INTEGER NOT NULL,
+                next_due_at TEXT,
+                last_started_at TEXT,
+                last_success_at TEXT,
+                last_error_at TEXT,
+                last_error_code TEXT,
+                last_error_message TEXT,
+                last_counts TEXT,
+                disabled_at TEXT,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (user_id, scope)
+            )""",
+            """CREATE TABLE timer_ticks (
+                name TEXT PRIMARY KEY,
+                last_tick_at TEXT NOT NULL,
+                holder TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 

@@ -8,7 +8,8 @@ SyncFolderItems per folder, not a folder lookup too) and reopens it when the set
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from erp_exchange_plugin.auth.tokens import TokenProvider
@@ -69,6 +70,8 @@ class SyncService:
         self.tokens = tokens or TokenProvider(location.directory / "token-cache.json")
         self.guard = guard
         self.policy = policy
+        self.sleep: Callable[[float], None] = time.sleep
+        """How retries wait (tests replace it to keep time virtual)."""
         self._connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
 
@@ -93,9 +96,17 @@ class SyncService:
             conn.close()
 
     def sync_user(
-        self, settings: ExchangeSettings, names: Iterable[str] | None = None, *, now: datetime | None = None
+        self,
+        settings: ExchangeSettings,
+        names: Iterable[str] | None = None,
+        *,
+        now: datetime | None = None,
+        max_wait: float | None = None,
     ) -> list[RunReport]:
         """Sync ``settings``' user for each enabled item type (all by default), one after the other.
+
+        :param max_wait: Seconds each item type's run may spend waiting for a busy server (the
+            scheduler passes what is left of the tick's budget); the retry policy's default otherwise.
 
         :raises erp_exchange_plugin.errors.ExchangeError: the connection failed (reported by the caller).
         """
@@ -113,7 +124,9 @@ class SyncService:
         for name in wanted:
             item_type = self.item_types[name]
             options = settings.item_type(name)
-            retry = RetryPolicy()
+            retry = RetryPolicy(sleep=self.sleep)
+            if max_wait is not None:
+                retry.max_total_wait = max(0.0, min(retry.max_total_wait, max_wait))
             try:
                 records = self.host.records(item_type.erp_entity, settings.user_id)
             except HostError as exc:

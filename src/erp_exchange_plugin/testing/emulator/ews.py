@@ -20,7 +20,7 @@ from lxml import etree  # type: ignore[import-untyped]
 from .auth import AuthFailure, ImpersonationFault, authenticate, target_mailbox
 from .clock import Clock
 from .entra import EntraDirectory
-from .faults import DROP, FaultInjector
+from .faults import APPLIED_KINDS, DROP, FaultInjector
 from .ids import SyncStateCodec
 from .items import ItemError, ItemModel
 from .operations import OPERATIONS, OperationContext
@@ -36,6 +36,13 @@ _ERROR_PAGE = (
     b"<html><head><title>Runtime Error</title></head><body><h1>Server Error in '/EWS' Application.</h1>"
     b"<h2><i>Runtime Error</i></h2></body></html>"
 )
+
+
+_MALFORMED = (
+    b'<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
+    b"<s:Body><m:FindItemResponse xmlns:m=&broken</s:Body>"
+)
+"""The body of an injected ``malformed_xml`` fault: not well-formed."""
 
 
 @dataclass
@@ -134,7 +141,7 @@ class EwsEndpoint:
         except ImpersonationFault as exc:
             return self._fault(exc.code, exc.message), operation, request.impersonated, None
         rule = self.faults.pick(operation, mailbox.address)
-        if rule is not None and rule.kind != "drop_after":
+        if rule is not None and rule.kind not in APPLIED_KINDS:
             if rule.kind == "server_busy":
                 reply = self._fault(
                     "ErrorServerBusy",
@@ -145,6 +152,8 @@ class EwsEndpoint:
                 reply = Reply(500, _ERROR_PAGE, {"Content-Type": "text/html; charset=utf-8"})
             elif rule.kind == "http_503":
                 reply = Reply(503, b"Service Unavailable", {"Content-Type": "text/plain", "Retry-After": "1"})
+            elif rule.kind == "malformed_xml":
+                reply = Reply(200, _MALFORMED, dict(XML_HEADERS))
             else:
                 reply = DROP
             return reply, operation, mailbox.address, rule.kind
@@ -155,6 +164,8 @@ class EwsEndpoint:
         ctx = OperationContext(
             self.store, self.model, self.clock, self.sync_codec, principal, mailbox, request, self.deliver
         )
+        if rule is not None and rule.kind == "slow":
+            time.sleep(rule.delay_ms / 1000)  # an injected slow server: the client may have given up
         # One operation at a time: each EWS call is atomic and readers never see half a write.
         try:
             with self.store.lock:
@@ -181,5 +192,14 @@ class EwsEndpoint:
                 )
         reply = Reply(200, envelope(response, self.api_version), dict(XML_HEADERS))
         if rule is not None:
+            if rule.kind == "truncated_xml":
+                return (
+                    Reply(200, reply.body[: len(reply.body) // 2], reply.headers),
+                    operation,
+                    mailbox.address,
+                    rule.kind,
+                )
+            if rule.kind == "slow":
+                return reply, operation, mailbox.address, rule.kind
             return DROP, operation, mailbox.address, rule.kind
         return reply, operation, mailbox.address, None

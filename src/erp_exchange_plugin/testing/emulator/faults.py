@@ -6,7 +6,10 @@ A :class:`FaultRule` matches requests by operation and mailbox and fires for the
 * ``server_busy``: SOAP fault ``ErrorServerBusy`` with ``BackOffMilliseconds`` (HTTP 500), nothing applied;
 * ``http_500`` / ``http_503``: a bare HTTP error page (503 with ``Retry-After``), nothing applied;
 * ``drop_before``: the connection is closed without a response, nothing applied;
-* ``drop_after``: the operation IS applied, then the connection is closed without a response.
+* ``drop_after``: the operation IS applied, then the connection is closed without a response;
+* ``malformed_xml``: HTTP 200 with a body that is not well-formed XML, nothing applied;
+* ``truncated_xml``: the operation IS applied, then HTTP 200 with the first half of the real response;
+* ``slow``: the request waits ``delay_ms`` (past a client's timeout), then is applied and answered.
 
 Rules for the operation name ``token`` act on Entra's token endpoint instead: ``server_busy`` is HTTP 429 with
 ``Retry-After``, ``http_500``/``http_503`` are Entra-style JSON errors, ``drop_*`` close the connection.
@@ -24,7 +27,18 @@ from typing import Any
 
 from .reply import Reply, json_reply
 
-FAULT_KINDS = ("server_busy", "http_500", "http_503", "drop_before", "drop_after")
+FAULT_KINDS = (
+    "server_busy",
+    "http_500",
+    "http_503",
+    "drop_before",
+    "drop_after",
+    "malformed_xml",
+    "truncated_xml",
+    "slow",
+)
+APPLIED_KINDS = ("drop_after", "truncated_xml", "slow")
+"""Kinds whose operation is applied before the fault shows."""
 
 
 @dataclass
@@ -37,6 +51,7 @@ class FaultRule:
     count: int | None = None
     share: float | None = None
     back_off_ms: int = 1000
+    delay_ms: int = 0
     rule_id: int = 0
     fired: int = 0
 
@@ -68,13 +83,16 @@ class FaultInjector:
         count: int | None = 1,
         share: float | None = None,
         back_off_ms: int = 1000,
+        delay_ms: int = 0,
     ) -> FaultRule:
         """Add a rule; ``count=None`` and ``share=None`` means every matching request until cleared."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if share is not None and not 0.0 <= share <= 1.0:
             raise ValueError("share must be between 0 and 1")
-        rule = FaultRule(kind, operation, mailbox.lower() if mailbox else None, count, share, back_off_ms)
+        rule = FaultRule(
+            kind, operation, mailbox.lower() if mailbox else None, count, share, back_off_ms, delay_ms
+        )
         with self._lock:
             rule.rule_id = next(self._ids)
             self.rules.append(rule)
@@ -117,7 +135,7 @@ DROP = Reply(-1)
 
 def token_fault(rule: FaultRule) -> Reply:
     """What the token endpoint answers for an injected fault."""
-    if rule.kind in ("drop_before", "drop_after"):
+    if rule.kind not in ("server_busy", "http_500", "http_503"):
         return DROP
     if rule.kind == "server_busy":
         retry = str(max(1, rule.back_off_ms // 1000))

@@ -1,0 +1,1 @@
+"""Scheduler tests: the emulator fixtures come from the package's pytest plugin."""
