@@ -6,12 +6,14 @@ import io
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from erp_exchange_plugin import __version__
 from erp_exchange_plugin.cli import main
+from erp_exchange_plugin.demo.data import appointments, tasks
 from erp_exchange_plugin.demo.story import ERP_ADDRESSES, OUTLOOK_CONTACTS
 
 
@@ -63,10 +65,14 @@ def test_demo_json_matches_the_story_and_hides_secrets() -> None:
     assert summary["users"][0]["origins"]["client_secret"] == "tenant"
     assert summary["users"][1]["origins"]["client_secret"] == "user"
     first, second = summary["ticks"]
-    assert first["totals"]["to_exchange.created"] == sum(ERP_ADDRESSES.values())
+    seeded = sum(ERP_ADDRESSES.values()) + len(appointments(date.today())) + len(tasks(date.today()))
+    assert first["totals"]["to_exchange.created"] == seeded
     assert first["totals"]["to_erp.created"] == sum(OUTLOOK_CONTACTS.values())
     assert second["totals"]["conflicts"] == 1
-    assert summary["final"]["anna"]["erp_addresses"] == summary["final"]["anna"]["exchange_contacts"]
+    anna = summary["final"]["anna"]
+    assert anna["erp_addresses"] == anna["exchange_contacts"]
+    assert anna["erp_appointments"] == anna["exchange_calendar"] == len(appointments(date.today()))
+    assert anna["erp_tasks"] == anna["exchange_tasks"] == len(tasks(date.today()))
     assert "bjoerns-own-secret" not in text
     assert "********" in text
 

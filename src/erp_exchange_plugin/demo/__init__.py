@@ -30,7 +30,8 @@ def _print(summary: Summary, out: TextIO) -> None:
         for error in user["errors"]:
             out.write(f"      error: {error}\n")
     out.write(
-        f"\nSeeded: {sum(ERP_ADDRESSES.values())} ERP addresses, {sum(OUTLOOK_CONTACTS.values())} Outlook contacts\n\n"
+        f"\nSeeded: {sum(ERP_ADDRESSES.values())} ERP addresses, Anna's appointments (timed, all-day, a weekly "
+        f"series) and tasks, {sum(OUTLOOK_CONTACTS.values())} Outlook contacts\n\n"
     )
     rows = []
     for tick in summary.ticks:
@@ -48,10 +49,12 @@ def _print(summary: Summary, out: TextIO) -> None:
     )
     out.write("\nBoth sides afterwards:\n")
     table(
-        ["user", "ERP addresses", "Exchange contacts"],
-        [[u, v["erp_addresses"], v["exchange_contacts"]] for u, v in summary.final.items()],
+        ["user", "ERP addresses", "Exchange contacts", "ERP appointments", "Exchange calendar", "ERP tasks",
+         "Exchange tasks"],
+        [[u, v["erp_addresses"], v["exchange_contacts"], v.get("erp_appointments", "-"), v.get("exchange_calendar", "-"),
+          v.get("erp_tasks", "-"), v.get("exchange_tasks", "-")] for u, v in summary.final.items()],
         out,
-    )
+    )  # fmt: skip
     out.write("\nMail fetch:\n")
     fetched = {k: v for k, v in summary.mail.items() if "skipped" not in v}
     table(

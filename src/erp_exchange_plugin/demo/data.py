@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from email.message import EmailMessage
 from typing import Any
@@ -115,3 +116,36 @@ def mail(n: int, to: str) -> bytes:
     msg["Message-ID"] = f"<demo-{n}-{to}>"
     msg.set_content(f"Guten Tag,\n\nanbei unser Angebot {1000 + n}.\n\nGrüße\nZoë\n")
     return bytes(msg)
+
+
+def appointments(today: dt.date) -> list[dict[str, Any]]:
+    """Anna's appointments around ``today``: timed, all-day and a weekly series (within the sync window)."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def at(days: int, hour: int) -> dt.datetime:
+        return dt.datetime.combine(today + dt.timedelta(days=days), dt.time(hour), berlin)
+
+    return [
+        {"subject": "Jahresgespräch Müller & Söhne", "start": at(1, 9), "end": at(1, 10),
+         "timezone": "Europe/Berlin", "location": "Besprechungsraum Zürich", "reminder_minutes": 15},
+        {"subject": "Messe Köln (ganztägig)", "all_day": True, "start": today + dt.timedelta(days=5),
+         "end": today + dt.timedelta(days=6), "timezone": "Europe/Berlin"},
+        {"subject": "Wöchentliche Vertriebsrunde", "start": at(2, 8), "end": at(2, 9), "timezone": "Europe/Berlin",
+         "recurrence": {"pattern": "weekly", "interval": 1,
+                        "weekdays": [(today + dt.timedelta(days=2)).strftime("%A").lower()], "count": 10}},
+        {"subject": "Telefonat Éclair SARL", "start": at(3, 14), "end": at(3, 15), "timezone": "Europe/Paris",
+         "sensitivity": "private"},
+    ]  # fmt: skip
+
+
+def tasks(today: dt.date) -> list[dict[str, Any]]:
+    """Anna's tasks: open, in progress and done."""
+
+    return [
+        {"subject": "Angebot für Kraków Logistyka schreiben", "due_date": today + dt.timedelta(days=3),
+         "status": "in_progress", "percent_complete": 40, "importance": "high"},
+        {"subject": "Rechnung 2026-117 prüfen", "due_date": today + dt.timedelta(days=1)},
+        {"subject": "Messestand buchen", "status": "completed", "percent_complete": 100},
+    ]  # fmt: skip

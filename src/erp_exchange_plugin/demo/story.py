@@ -5,7 +5,8 @@
 2. The administrator sets the tenant's OAuth triple once; Anna inherits it, Björn brings his own app
    registration, Chloé's settings are invalid and are not stored (and her ERP e-mail address is in a
    domain the administrator does not allow, so she is reported, not synced, on every tick).
-3. The ERP holds a few hundred addresses, the mailboxes some contacts created in Outlook.
+3. The ERP holds a few hundred addresses, appointments (timed, all-day, a weekly series) and tasks; the
+   mailboxes hold some contacts created in Outlook.
 4. Timer tick 1: everything is synced both ways.
 5. Edits on both sides (one of them a conflict) and deletions; timer tick 2 syncs them.
 6. Mail is fetched over EWS from Anna's mailbox, and over IMAP and POP3 from a local Dovecot when
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from erp_exchange_plugin import __version__
-from erp_exchange_plugin.demo.data import erp_address, mail, outlook_contact
+from erp_exchange_plugin.demo.data import appointments, erp_address, mail, outlook_contact, tasks
 from erp_exchange_plugin.demo.output import Progress
 from erp_exchange_plugin.plugin import ExchangePlugin
 from erp_exchange_plugin.settings import SECTION
@@ -167,6 +168,11 @@ class Story:
             for i in range(count):
                 emu.create_item(mailbox, "contacts", outlook_contact(self.rng, i))
                 bar.advance()
+        today = datetime.now(UTC).date()
+        for fields in appointments(today):
+            host.records("appointment", "anna").put(None, fields, None)
+        for fields in tasks(today):
+            host.records("task", "anna").put(None, fields, None)
         bar.finish()
 
     def tick(self, host: StubHost, now: datetime, label: str) -> None:
@@ -231,6 +237,15 @@ class Story:
                 max(erp.values(), default=1) == 1, f"{when}: {user_id} has duplicate contacts"
             )
             final[user_id] = {"erp_addresses": sum(erp.values()), "exchange_contacts": sum(exchange.values())}
+        for entity, folder, key in (("appointment", "calendar", "subject"), ("task", "tasks", "subject")):
+            page = host.records(entity, "anna").changes_since(None, 1000)
+            erp_side = Counter(c.record.fields[key] for c in page.changes if c.record is not None)
+            ex_side = Counter(str(v.fields.get("Subject")) for v in emu.items(ALICE, folder))
+            self.summary.expect(
+                erp_side == ex_side, f"{when}: anna's {folder} differ between the ERP and Exchange"
+            )
+            final["anna"][f"erp_{entity}s"] = sum(erp_side.values())
+            final["anna"][f"exchange_{folder}"] = sum(ex_side.values())
         self.summary.final = final
 
     def check_edits(self, host: StubHost, emu: Emulator) -> None:
