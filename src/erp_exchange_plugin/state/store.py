@@ -266,6 +266,14 @@ class StateStore:
         """The intent's outcome is committed (or known not to have happened)."""
         self.db.execute("DELETE FROM sync_journal WHERE intent_id = :i", {"i": intent_id})
 
+    def forget_intents_for(self, user_id: str, item_type: str, op: str, ex_ids: list[str]) -> None:
+        """Forget the intents of ``op`` about these Exchange items."""
+        for ex_id in ex_ids:
+            self.db.execute(
+                "DELETE FROM sync_journal WHERE user_id = :u AND item_type = :t AND op = :op AND ex_id = :x",
+                {"u": user_id, "t": item_type, "op": op, "x": ex_id},
+            )
+
     # -- schedule --------------------------------------------------------------------------------
 
     def last_started(self, user_id: str, kind: str) -> datetime | None:

@@ -49,6 +49,10 @@ log = get_logger(__name__)
 
 CREATE_EXCHANGE = "create_exchange"
 CREATE_ERP = "create_erp"
+CONFIRM_EXCHANGE = "confirm_exchange"
+"""An item we created that no SyncFolderItems has shown us yet. Exchange folds "created and deleted
+after the stored sync state" into nothing, so if the user deletes it before a pull sees it (the echo
+pull after our writes failed), only a lookup tells that it is gone."""
 PENDING_ERP = "erp"
 PENDING_EXCHANGE = "exchange"
 ERP_PAGE = 500
@@ -94,6 +98,10 @@ class _Batch:
 
     pairs: dict[str, Pair | None] = field(default_factory=dict)
     forget: list[str] = field(default_factory=list)
+    confirm: list[tuple[str, str]] = field(default_factory=list)
+    """(erp_id, ex_id) of items we created, to be confirmed by a later pull."""
+    confirmed: list[str] = field(default_factory=list)
+    """Exchange ids a pull has shown us."""
 
 
 class _Run:
@@ -168,6 +176,8 @@ class _Run:
         if (
             not batch.pairs
             and not batch.forget
+            and not batch.confirm
+            and not batch.confirmed
             and (cursor is None or cursor == state.cursor(self.u, self.t))
         ):
             return  # nothing to write: no transaction, no fsync (a no-change run writes nothing)
@@ -179,6 +189,10 @@ class _Run:
                     state.put_pair(pair)
             for intent_id in batch.forget:
                 state.forget_intent(intent_id)
+            for erp_id, ex_id in batch.confirm:
+                state.journal(self.u, self.t, CONFIRM_EXCHANGE, erp_id=erp_id, ex_id=ex_id)
+            if batch.confirmed:
+                state.forget_intents_for(self.u, self.t, CONFIRM_EXCHANGE, batch.confirmed)
             if cursor is not None:
                 state.put_cursor(self.u, self.t, cursor)
         for erp_id, pair in batch.pairs.items():
@@ -293,7 +307,17 @@ class _Run:
                     )
                     self.report.recovered += 1
             batch.forget.extend(i.intent_id for i in to_erp)
-        batch.forget.extend(i.intent_id for i in intents if i.op not in (CREATE_EXCHANGE, CREATE_ERP))
+        confirms = [i for i in intents if i.op == CONFIRM_EXCHANGE and i.ex_id]
+        if confirms:
+            lookups = [Change("update", i.ex_id or "", None, None) for i in confirms]
+            present = {c.ex_id for c in self.job.folder.fetch(lookups)}
+            for intent in confirms:
+                if intent.ex_id not in present:  # deleted in Exchange before any pull showed it to us
+                    self.pulled_delete(batch, Change("delete", intent.ex_id or "", None, None))
+                    batch.forget.append(intent.intent_id)
+        batch.forget.extend(
+            i.intent_id for i in intents if i.op not in (CREATE_EXCHANGE, CREATE_ERP, CONFIRM_EXCHANGE)
+        )
         self.commit(batch, None)
         if self.report.recovered:
             self.log.info("adopted what a crashed run wrote", count=self.report.recovered)
@@ -317,9 +341,10 @@ class _Run:
         state = None if full else self.job.state.cursor(self.u, self.t).ex_sync_state
         seen: set[str] = set()
         for page in self.job.folder.pages(state, ids_only=echo):
+            seen_now = [c.ex_id for c in page.changes if c.kind != "delete"]
             if echo:
                 page = replace(page, changes=self.without_our_echoes(page.changes))
-            batch = _Batch()
+            batch = _Batch(confirmed=seen_now)
             creates: list[tuple[Change, dict[str, Any], str, Pair | None]] = []
             ex_updates: list[tuple[Pair, Record, dict[str, Any], str]] = []
             for change in page.changes:
@@ -626,6 +651,7 @@ class _Run:
                 self.report.errors.append(f"{record.record_id}: Exchange refused to create it: {result}")
                 continue
             self.report.to_exchange.created += 1
+            batch.confirm.append((record.record_id, result.id))
             exact = self.round_trips(fields)
             self.stage(
                 batch,
