@@ -454,19 +454,7 @@ class _Run:
             return
         erp_fp = self.fp(erp_fields)
         if erp_fp == ex_fp:
-            self.stage(
-                batch,
-                replace(
-                    pair,
-                    ex_id=change.ex_id,
-                    ex_change_key=change.change_key,
-                    ex_fp=ex_fp,
-                    erp_version=record.version,
-                    erp_fp=erp_fp,
-                    pending_delete=None,
-                    content=snapshot(erp_fields),
-                ),
-            )
+            self.stage(batch, self.in_sync(pair, change, ex_fp, record, erp_fields))
             return
         if erp_fp != pair.erp_fp:
             fields = self.resolve_conflict(pair, record, erp_fields, item, fields)
@@ -525,19 +513,21 @@ class _Run:
             self.report.errors.append(f"{record.record_id}: the ERP changed it meanwhile ({exc}); next run")
             return
         self.report.to_erp.updated += 1
-        erp_fields = self.erp_fields(written)
-        self.stage(
-            batch,
-            replace(
-                pair,
-                ex_id=change.ex_id,
-                ex_change_key=change.change_key,
-                ex_fp=ex_fp,
-                erp_version=written.version,
-                erp_fp=self.fp(erp_fields) if erp_fields else None,
-                pending_delete=None,
-                content=snapshot(erp_fields) if erp_fields is not None else None,
-            ),
+        self.stage(batch, self.in_sync(pair, change, ex_fp, written, self.erp_fields(written)))
+
+    def in_sync(
+        self, pair: Pair, change: Change, ex_fp: str, record: Record, erp_fields: dict[str, Any] | None
+    ) -> Pair:
+        """``pair`` once the ERP record holds what the Exchange change holds."""
+        return replace(
+            pair,
+            ex_id=change.ex_id,
+            ex_change_key=change.change_key,
+            ex_fp=ex_fp,
+            erp_version=record.version,
+            erp_fp=self.fp(erp_fields) if erp_fields is not None else None,
+            pending_delete=None,
+            content=snapshot(erp_fields) if erp_fields is not None else None,
         )
 
     def create_in_erp(
