@@ -28,7 +28,7 @@ class SchemaTooNew(RuntimeError):
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
-        "installation id, sync pairs, cursors, intent journal, schedule",
+        "installation id, sync pairs, cursors, intent journal",
         (
             """CREATE TABLE installation (
                 id TEXT PRIMARY KEY,
@@ -69,15 +69,6 @@ MIGRATIONS: tuple[Migration, ...] = (
                 created_at TEXT NOT NULL
             )""",
             "CREATE INDEX sync_journal_by_user ON sync_journal (user_id, item_type)",
-            """CREATE TABLE schedule (
-                user_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                last_started_at TEXT,
-                last_finished_at TEXT,
-                last_success_at TEXT,
-                last_error TEXT,
-                PRIMARY KEY (user_id, kind)
-            )""",
         ),
     ),
     Migration(

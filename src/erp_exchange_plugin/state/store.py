@@ -273,30 +273,3 @@ class StateStore:
                 "DELETE FROM sync_journal WHERE user_id = :u AND item_type = :t AND op = :op AND ex_id = :x",
                 {"u": user_id, "t": item_type, "op": op, "x": ex_id},
             )
-
-    # -- schedule --------------------------------------------------------------------------------
-
-    def last_started(self, user_id: str, kind: str) -> datetime | None:
-        """When ``kind`` (``"sync"``, ``"mail"``) last started for ``user_id``."""
-        rows = self.db.query(
-            "SELECT last_started_at FROM schedule WHERE user_id = :u AND kind = :k", {"u": user_id, "k": kind}
-        )
-        value = rows[0]["last_started_at"] if rows else None
-        return datetime.fromisoformat(value) if value else None
-
-    def record_start(self, user_id: str, kind: str, at: datetime) -> None:
-        """``kind`` starts for ``user_id`` now."""
-        self.db.execute(
-            """INSERT INTO schedule (user_id, kind, last_started_at) VALUES (:u, :k, :t)
-               ON CONFLICT (user_id, kind) DO UPDATE SET last_started_at = excluded.last_started_at""",
-            {"u": user_id, "k": kind, "t": at.isoformat()},
-        )
-
-    def record_finish(self, user_id: str, kind: str, at: datetime, error: str | None) -> None:
-        """``kind`` finished for ``user_id``, with ``error`` or successfully."""
-        self.db.execute(
-            """UPDATE schedule SET last_finished_at = :t, last_error = :e,
-                   last_success_at = CASE WHEN :e IS NULL THEN :t ELSE last_success_at END
-               WHERE user_id = :u AND kind = :k""",
-            {"u": user_id, "k": kind, "t": at.isoformat(), "e": error},
-        )
